@@ -1,21 +1,18 @@
-// The list of built-in kinds served by the API server. Each entry is a KindDef from its own file.
-// Order matters: it is discovery order (kubectl `get all` follows it), and within a group the first
-// version listed for that group is the preferred one.
+// The list of built-in kinds served by the API server, in discovery order (kubectl `get all` follows it).
+// Within a group, the first version in groupVersionOrder is the preferred one.
 
+import { coreKinds } from './core/index.js';
+import { groupKinds } from './groups.js';
 import type { KindDef } from './types.js';
 
-const registered: KindDef[] = [];
-
-/** Register kinds (called by the per-group modules below). */
-export function registerKinds(...defs: KindDef[]): void {
-  registered.push(...defs);
-}
+let cached: readonly KindDef[] | undefined;
 
 export function allKinds(): readonly KindDef[] {
-  return registered;
+  cached ??= [...coreKinds, ...groupKinds];
+  return cached;
 }
 
-/** Preferred version per group (first version listed wins); '' is core. */
+/** Served groups and versions; the first version of a group is its preferred version; '' is core. */
 export const groupVersionOrder: { group: string; versions: string[] }[] = [
   { group: '', versions: ['v1'] },
   { group: 'apps', versions: ['v1'] },

@@ -1,0 +1,5 @@
+// Kinds of the named API groups (apps, batch, autoscaling, …), in discovery order.
+
+import type { KindDef } from './types.js';
+
+export const groupKinds: KindDef[] = [];
