@@ -79,7 +79,7 @@ export interface KindDef {
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /** Validation of a `/status` update. */
   validateStatusUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
-  /** Top-level fields whose change bumps metadata.generation (default ['spec'] when status is set, else none). */
+  /** Top-level fields whose change bumps metadata.generation; kinds without it get no generation (as pods in 1.32). */
   generationFields?: string[];
   table?: TableDef;
   /** Field-selector values beyond metadata.name / metadata.namespace, e.g. {'spec.nodeName': …}. */

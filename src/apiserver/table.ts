@@ -1,0 +1,56 @@
+// Server-side printing: meta.k8s.io/v1 Table replies (columns from the kind's TableDef, rows carrying
+// PartialObjectMetadata or the object), for gets, lists and watch events.
+
+import { ageColumn, ageOf, nameColumn } from '../api/kinds/table.js';
+import type { ColumnDefinition, KindDef, TableDef } from '../api/kinds/types.js';
+import type { KubeObject, ListMeta } from '../api/types.js';
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+const defaultTable: TableDef = {
+  columns: [nameColumn(), { ...ageColumn(), name: 'Created At', type: 'date' }],
+  cells: (obj) => [obj.metadata.name ?? '', obj.metadata.creationTimestamp ?? ''],
+};
+
+export function tableDef(def: KindDef): TableDef {
+  return def.table ?? defaultTable;
+}
+
+export function tableRow(def: KindDef, obj: KubeObject, include: IncludeObject, now: number): Record<string, unknown> {
+  let cells: unknown[];
+  try {
+    cells = tableDef(def).cells(obj, now);
+  } catch {
+    // A printer must never break a list; fall back to the name and age.
+    cells = [obj.metadata.name ?? '', ageOf(obj, now)];
+  }
+  const row: Record<string, unknown> = { cells };
+  if (include === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+  else if (include === 'Object') row.object = obj;
+  return row;
+}
+
+export function toTable(def: KindDef, objs: KubeObject[], listMeta: ListMeta, include: IncludeObject, withColumns = true): Record<string, unknown> {
+  const now = Date.now();
+  const t: Record<string, unknown> = { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: listMeta };
+  if (withColumns) t.columnDefinitions = tableDef(def).columns as ColumnDefinition[];
+  t.rows = objs.map((o) => tableRow(def, o, include, now));
+  return t;
+}
+
+/** Parse an Accept header for `as=Table;g=meta.k8s.io;v=v1` (or v1beta1). */
+export function wantsTable(accept: string | undefined): 'v1' | 'v1beta1' | undefined {
+  if (!accept) return undefined;
+  for (const part of accept.split(',')) {
+    const params = new Map<string, string>();
+    for (const kv of part.split(';').slice(1)) {
+      const [k, v] = kv.split('=').map((x) => x.trim());
+      if (k) params.set(k, v ?? '');
+    }
+    if (params.get('as') === 'Table' && params.get('g') === 'meta.k8s.io') {
+      const v = params.get('v');
+      if (v === 'v1' || v === 'v1beta1') return v;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,140 @@
+// Watch streams: chunked JSON events (ADDED/MODIFIED/DELETED/BOOKMARK/ERROR) from a revision, with the synthetic
+// initial ADDEDs for resourceVersion 0/"", 410 Expired for compacted revisions, timeoutSeconds, bookmarks and
+// Table-encoded events for `kubectl get -w`.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KindDef } from '../api/kinds/types.js';
+import type { FieldSelector } from '../api/selectors/fields.js';
+import type { Selector } from '../api/selectors/labels.js';
+import type { KubeObject } from '../api/types.js';
+import { CompactedError, type Watcher } from '../storage/interface.js';
+import { fieldSet, type ObjectEvent, type ResourceStore } from './registry/store.js';
+import { statusOf } from './status.js';
+import { toTable, type IncludeObject } from './table.js';
+import { badRequest } from '../api/errors.js';
+
+export interface WatchRequest {
+  resources: ResourceStore;
+  def: KindDef;
+  namespace: string | undefined;
+  labelSelector?: Selector;
+  fieldSelector?: FieldSelector;
+  resourceVersion: string;
+  timeoutSeconds?: number;
+  allowBookmarks: boolean;
+  sendInitialEvents: boolean;
+  table: boolean;
+  includeObject: IncludeObject;
+  toServed(obj: KubeObject): KubeObject;
+  apiVersion: string;
+}
+
+/** Buffered output above which a client is considered stuck and dropped (it must re-list). */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+const BOOKMARK_INTERVAL_MS = 60_000;
+
+export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRequest): Promise<void> {
+  const { def } = w;
+  const filter = (obj: KubeObject): boolean =>
+    (!w.labelSelector || w.labelSelector.matches(obj.metadata.labels)) && (!w.fieldSelector || w.fieldSelector.matches(fieldSet(def, obj)));
+  if (w.resourceVersion !== '' && !/^\d+$/.test(w.resourceVersion)) throw badRequest(`Invalid value: "${w.resourceVersion}": resourceVersion must be an integer`);
+
+  let firstTable = true;
+  let closed = false;
+  let lastRV = 0;
+  let watcher: Watcher | undefined;
+  const timers: NodeJS.Timeout[] = [];
+
+  const encode = (type: string, obj: KubeObject): string => {
+    let o: unknown = obj;
+    if (w.table && type !== 'BOOKMARK' && type !== 'ERROR') {
+      o = toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, w.includeObject, firstTable);
+      firstTable = false;
+    }
+    return JSON.stringify({ type, object: o }) + '\n';
+  };
+
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    for (const t of timers) clearTimeout(t);
+    watcher?.close();
+    if (!res.writableEnded) res.end();
+  };
+
+  const write = (chunk: string) => {
+    if (closed) return;
+    res.write(chunk);
+    if (res.writableLength > MAX_BUFFERED_BYTES) finish();
+  };
+
+  const sendEvents = (events: ObjectEvent[]) => {
+    if (closed) return;
+    let out = '';
+    for (const ev of events) {
+      if (ev.revision <= lastRV) continue;
+      lastRV = ev.revision;
+      out += encode(ev.type, w.toServed(ev.object));
+    }
+    if (out) write(out);
+  };
+
+  const sendError = (err: unknown) => {
+    if (closed) return;
+    write(JSON.stringify({ type: 'ERROR', object: statusOf(err) }) + '\n');
+    finish();
+  };
+
+  res.on('close', finish);
+
+  // Where to start, and the initial state for RV 0/"" (and sendInitialEvents).
+  let initial: KubeObject[] = [];
+  let from: number;
+  const synthetic = w.resourceVersion === '' || w.resourceVersion === '0' || w.sendInitialEvents;
+  if (synthetic) {
+    const list = await w.resources.list(def, w.namespace, { labelSelector: w.labelSelector, fieldSelector: w.fieldSelector });
+    initial = list.items;
+    from = Number(list.resourceVersion);
+  } else {
+    from = Number(w.resourceVersion);
+  }
+  lastRV = from;
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+
+  if (initial.length) write(initial.map((o) => encode('ADDED', w.toServed(o))).join(''));
+  if (w.sendInitialEvents && w.allowBookmarks) {
+    write(
+      JSON.stringify({
+        type: 'BOOKMARK',
+        object: { kind: def.kind, apiVersion: w.apiVersion, metadata: { resourceVersion: String(from), annotations: { 'k8s.io/initial-events-end': 'true' } } },
+      }) + '\n',
+    );
+  }
+
+  try {
+    watcher = w.resources.watch(def, w.namespace, from, filter, sendEvents, (err) => {
+      sendError(err instanceof CompactedError ? err : err);
+    });
+  } catch (e) {
+    sendError(e);
+    return;
+  }
+  if (closed) {
+    watcher.close();
+    return;
+  }
+
+  const timeoutMs = w.timeoutSeconds !== undefined && w.timeoutSeconds > 0 ? w.timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000;
+  timers.push(setTimeout(finish, timeoutMs));
+  if (w.allowBookmarks) {
+    const tick = () => {
+      if (closed) return;
+      write(JSON.stringify({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion: w.apiVersion, metadata: { resourceVersion: String(lastRV) } } }) + '\n');
+      timers.push(setTimeout(tick, BOOKMARK_INTERVAL_MS));
+    };
+    timers.push(setTimeout(tick, BOOKMARK_INTERVAL_MS));
+  }
+  void req;
+}

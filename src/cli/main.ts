@@ -1,0 +1,35 @@
+// `k8ts` subcommand dispatch: one binary, many subcommands.
+
+const USAGE = `Usage: k8ts <command> [flags]
+
+Commands:
+  server     Run the API server (and, later, the control plane and node agent)
+  version    Print the version
+
+Run 'k8ts <command> --help' for the flags of a command.`;
+
+export const VERSION = 'v1.32.3-k8ts.0.1.0';
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'server': {
+      const { runServer } = await import('./server.js');
+      await runServer(rest);
+      return;
+    }
+    case 'version':
+    case '--version':
+      console.log(`k8ts ${VERSION}`);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`k8ts: unknown command "${cmd}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}

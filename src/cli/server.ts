@@ -1,0 +1,82 @@
+// `k8ts server`: start the API server over the chosen datastore, with the cluster PKI and admin kubeconfig.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import { resolve, join } from 'node:path';
+import { AllowAuthenticatedAuthorizer, TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth.js';
+import { initFieldManager } from '../apiserver/fieldmanager.js';
+import { adminKubeconfig, ensurePKI } from '../apiserver/pki.js';
+import { ApiServer } from '../apiserver/server.js';
+import { openStore } from '../storage/index.js';
+import { FlagError, flagHelp, parseFlags } from './flags.js';
+import { VERSION } from './main.js';
+
+const FLAGS = {
+  'data-dir': { type: 'string', default: '/var/lib/k8ts', help: 'directory for the datastore, PKI and kubeconfig' },
+  datastore: { type: 'string', default: '', help: 'sqlite://PATH (default: <data-dir>/state.db) or etcd://host:port[,host:port…]' },
+  'bind-address': { type: 'string', default: '127.0.0.1', help: 'address to serve HTTPS on' },
+  port: { type: 'number', default: 6443, help: 'port to serve HTTPS on' },
+  'advertise-address': { type: 'string', default: '', help: 'address written into the kubeconfig (default: bind address)' },
+  'token-auth-file': { type: 'string', default: '', help: 'CSV file of bearer tokens: token,user,uid,"group1,group2"' },
+} as const;
+
+export async function runServer(argv: string[]): Promise<void> {
+  let f;
+  try {
+    f = parseFlags(FLAGS, argv);
+  } catch (e) {
+    if (e instanceof FlagError && e.message === 'help') {
+      console.log(`Usage: k8ts server [flags]\n\nFlags:\n${flagHelp(FLAGS)}`);
+      return;
+    }
+    console.error(`k8ts server: ${(e as Error).message}`);
+    process.exitCode = 2;
+    return;
+  }
+  const dataDir = resolve(f['data-dir']);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const host = f['advertise-address'] || (f['bind-address'] === '0.0.0.0' || f['bind-address'] === '::' ? '127.0.0.1' : f['bind-address']);
+  const datastore = f.datastore || `sqlite://${join(dataDir, 'state.db')}`;
+
+  const [pki, store] = await Promise.all([ensurePKI(dataDir, [host, f['bind-address']]), openStore(datastore), initFieldManager()]);
+
+  const authenticators: Authenticator[] = [new X509Authenticator()];
+  if (f['token-auth-file']) authenticators.push(new TokenFileAuthenticator(f['token-auth-file']));
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${f.port}`;
+  const api = new ApiServer({
+    store,
+    authenticator: new UnionAuthenticator(authenticators),
+    authorizer: new AllowAuthenticatedAuthorizer(),
+    serverAddress: `${host}:${f.port}`,
+    gitVersion: VERSION,
+  });
+  await api.bootstrap();
+
+  const server = createServer({ cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert, requestCert: true, rejectUnauthorized: false }, api.handle);
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
+  server.requestTimeout = 0;
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(f.port, f['bind-address'], () => res());
+  });
+  const kubeconfig = join(dataDir, 'kubeconfig.yaml');
+  writeFileSync(kubeconfig, adminKubeconfig(pki, url), { mode: 0o600 });
+  console.log(`k8ts: API server ready at ${url}; kubeconfig: ${kubeconfig}`);
+
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`k8ts: ${sig} received, shutting down`);
+    server.close();
+    server.closeAllConnections();
+    store.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+    setTimeout(() => process.exit(1), 5000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
