@@ -1,0 +1,46 @@
+// Checks the dependency direction written in ARCHITECTURE.md: only the API server reaches storage, and the
+// wire-format package depends on nothing above it.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const srcRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? tsFiles(p) : p.endsWith('.ts') && !p.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    const spec = m[1] ?? m[2];
+    if (spec.startsWith('.')) out.push(relative(srcRoot, resolve(dirname(file), spec)));
+  }
+  return out;
+}
+
+test('only the API server and its CLI entry import storage', () => {
+  const bad: string[] = [];
+  for (const f of tsFiles(srcRoot)) {
+    const rel = relative(srcRoot, f);
+    if (rel.startsWith('storage/') || rel.startsWith('apiserver/') || rel === 'cli/server.ts') continue;
+    for (const i of imports(f)) if (i.startsWith('storage/')) bad.push(`${rel} → ${i}`);
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('src/api imports nothing from apiserver, storage or components', () => {
+  const bad: string[] = [];
+  for (const f of tsFiles(join(srcRoot, 'api'))) {
+    const rel = relative(srcRoot, f);
+    for (const i of imports(f)) if (!i.startsWith('api/')) bad.push(`${rel} → ${i}`);
+  }
+  assert.deepEqual(bad, []);
+});
