@@ -42,6 +42,7 @@ export async function ensurePKI(dataDir: string, hosts: string[]): Promise<Clust
     };
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await import('reflect-metadata'); // @peculiar/x509's DI container needs the Reflect polyfill
   const x509 = await import('@peculiar/x509');
   const crypto = webcrypto as unknown as Crypto;
   x509.cryptoProvider.set(crypto);
