@@ -1,0 +1,207 @@
+// Field validation helpers for fieldValidation=Strict|Warn: fields a body has that the schema does not know, and
+// duplicate keys in raw JSON (or YAML) bodies. Paths follow upstream's strict decoder: keys joined by ".", list
+// items as "[i]" (e.g. spec.template.spec.containers[0].foo). Upstream's messages are
+// `strict decoding error: unknown field "spec.foo", duplicate field "spec.replicas"` (Strict, 400) and one
+// `Warning: 299 - "unknown field \"spec.foo\""` header per problem (Warn).
+
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import type { SchemaNode } from './types.js';
+
+/** Upstream stops collecting strict errors after this many. */
+const MAX_PROBLEMS = 100;
+
+/**
+ * Paths (with a leading ".", e.g. ".spec.foo", ".spec.containers[0].bar") of fields in `obj` that `schema` does
+ * not declare. Objects with `x-kubernetes-preserve-unknown-fields`, maps (`additionalProperties`) and objects
+ * without declared properties (RawExtension, FieldsV1, JSON) accept any keys.
+ */
+export function unknownFields(obj: unknown, schema: SchemaNode): string[] {
+  const out: string[] = [];
+  walk(obj, schema, '', out);
+  return out;
+}
+
+function walk(value: unknown, schema: SchemaNode | undefined, path: string, out: string[]): void {
+  if (!schema || out.length >= MAX_PROBLEMS || value === null || typeof value !== 'object') return;
+  if (schema['x-kubernetes-preserve-unknown-fields']) return;
+  if (Array.isArray(value)) {
+    if (schema.items) for (let i = 0; i < value.length; i++) walk(value[i], schema.items, `${path}[${i}]`, out);
+    return;
+  }
+  const props = schema.properties;
+  const extra = schema.additionalProperties;
+  if (!props && (extra === undefined || extra === true)) return;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const child = props?.[k];
+    const p = `${path}.${k}`;
+    if (child) {
+      walk(v, child, p, out);
+    } else if (extra !== undefined && extra !== false) {
+      if (extra !== true) walk(v, extra, p, out);
+    } else {
+      out.push(p);
+      if (out.length >= MAX_PROBLEMS) return;
+    }
+  }
+}
+
+/**
+ * Paths (without a leading ".", as upstream prints them: `duplicate field "spec.replicas"`) of keys repeated within
+ * one object of a JSON text. Deduplicated, in order of appearance. Malformed JSON yields what was found before the
+ * error (the body's parse error is reported elsewhere).
+ */
+export function duplicateFields(jsonText: string): string[] {
+  const scanner = new DuplicateScanner(jsonText);
+  try {
+    scanner.value('');
+  } catch (err) {
+    if (!(err instanceof MalformedJSON)) throw err;
+  }
+  return scanner.found;
+}
+
+class MalformedJSON extends Error {}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+/** A minimal JSON scanner that only tracks object keys and their paths. */
+class DuplicateScanner {
+  private i = 0;
+  readonly found: string[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly s: string) {}
+
+  private ws(): void {
+    const s = this.s;
+    while (this.i < s.length) {
+      const c = s.charCodeAt(this.i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) this.i++;
+      else break;
+    }
+  }
+
+  private report(path: string): void {
+    if (this.found.length >= MAX_PROBLEMS || this.seen.has(path)) return;
+    this.seen.add(path);
+    this.found.push(path);
+  }
+
+  value(path: string): void {
+    this.ws();
+    const c = this.s[this.i];
+    if (c === '{') this.object(path);
+    else if (c === '[') this.array(path);
+    else if (c === '"') this.string();
+    else this.literal();
+  }
+
+  private object(path: string): void {
+    this.i++; // {
+    const keys = new Set<string>();
+    this.ws();
+    if (this.s[this.i] === '}') {
+      this.i++;
+      return;
+    }
+    for (;;) {
+      this.ws();
+      if (this.s[this.i] !== '"') throw new MalformedJSON();
+      const key = this.string();
+      const p = join(path, key);
+      if (keys.has(key)) this.report(p);
+      else keys.add(key);
+      this.ws();
+      if (this.s[this.i] !== ':') throw new MalformedJSON();
+      this.i++;
+      this.value(p);
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === '}') return;
+      if (c !== ',') throw new MalformedJSON();
+    }
+  }
+
+  private array(path: string): void {
+    this.i++; // [
+    this.ws();
+    if (this.s[this.i] === ']') {
+      this.i++;
+      return;
+    }
+    for (let n = 0; ; n++) {
+      this.value(`${path}[${n}]`);
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === ']') return;
+      if (c !== ',') throw new MalformedJSON();
+    }
+  }
+
+  /** Returns the unescaped string. */
+  private string(): string {
+    const start = this.i;
+    this.i++; // "
+    let escaped = false;
+    const s = this.s;
+    while (this.i < s.length) {
+      const c = s[this.i++];
+      if (c === '\\') {
+        escaped = true;
+        this.i++;
+      } else if (c === '"') {
+        const raw = s.slice(start, this.i);
+        if (!escaped) return raw.slice(1, -1);
+        try {
+          return JSON.parse(raw) as string;
+        } catch {
+          throw new MalformedJSON();
+        }
+      }
+    }
+    throw new MalformedJSON();
+  }
+
+  private literal(): void {
+    const s = this.s;
+    const start = this.i;
+    while (this.i < s.length && !',]} \n\r\t'.includes(s[this.i])) this.i++;
+    if (this.i === start) throw new MalformedJSON();
+  }
+}
+
+/**
+ * Duplicate mapping keys in a YAML text (apply-patch+yaml bodies), as paths like duplicateFields. Only the first
+ * document is examined; a YAML syntax error yields [] (reported by the body parser).
+ */
+export function duplicateYAMLFields(yamlText: string): string[] {
+  const doc = parseDocument(yamlText, { uniqueKeys: false });
+  if (doc.errors.length) return [];
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const visit = (node: unknown, path: string): void => {
+    if (found.length >= MAX_PROBLEMS) return;
+    if (isMap(node)) {
+      const keys = new Set<string>();
+      for (const pair of node.items) {
+        const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const p = join(path, k);
+        if (keys.has(k)) {
+          if (!seen.has(p)) {
+            seen.add(p);
+            found.push(p);
+          }
+        } else {
+          keys.add(k);
+        }
+        visit(pair.value, p);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, n) => visit(item, `${path}[${n}]`));
+    }
+  };
+  visit(doc.contents, '');
+  return found;
+}

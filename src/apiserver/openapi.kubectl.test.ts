@@ -1,0 +1,202 @@
+// Integration test: the real kubectl 1.32 runs `kubectl explain` against a throwaway HTTPS server that serves
+// /version, aggregated discovery (built from a small fixture) and our /openapi handlers, and must print upstream's
+// fields and descriptions. Needs the built schemas (npm run build) and the kubectl from the lambda-layer dev dep.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KindDef } from '../api/kinds/types.js';
+import { definitions } from '../api/schema/registry.js';
+import { buildOpenAPIDocs, handleOpenAPI } from './openapi.js';
+import type { OpenAPIDocs } from './openapi.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const fixtureKinds: KindDef[] = [
+  { group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'], categories: ['all'], status: true },
+  { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true, shortNames: ['cm'] },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'Deployment',
+    plural: 'deployments',
+    singular: 'deployment',
+    namespaced: true,
+    shortNames: ['deploy'],
+    categories: ['all'],
+    status: true,
+    scale: { specReplicasPath: ['spec', 'replicas'], statusReplicasPath: ['status', 'replicas'], selector: () => '' },
+  },
+];
+
+/** Aggregated discovery (apidiscovery.k8s.io/v2) for the fixture: core group for /api, named groups for /apis. */
+function discovery(core: boolean): string {
+  const groups = new Map<string, KindDef[]>();
+  for (const k of fixtureKinds) {
+    if ((k.group === '') !== core) continue;
+    groups.set(k.group, [...(groups.get(k.group) ?? []), k]);
+  }
+  return JSON.stringify({
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items: [...groups].map(([group, kinds]) => ({
+      metadata: { name: group },
+      versions: [
+        {
+          version: 'v1',
+          freshness: 'Current',
+          resources: kinds.map((k) => ({
+            resource: k.plural,
+            responseKind: { group: k.group, version: k.version, kind: k.kind },
+            scope: k.namespaced ? 'Namespaced' : 'Cluster',
+            singularResource: k.singular,
+            shortNames: k.shortNames ?? [],
+            verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+          })),
+        },
+      ],
+    })),
+  });
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('kubectl explain against /openapi/v3', () => {
+  let tmp = '';
+  let server: https.Server | undefined;
+  let kubectl = '';
+  let env: NodeJS.ProcessEnv = {};
+  const requests: string[] = [];
+
+  before(async () => {
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'install-kubectl.mjs'), '--quiet'], { stdio: 'inherit' });
+    kubectl = path.join(root, '.tools', 'bin', 'kubectl');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-openapi-kubectl-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const docs: OpenAPIDocs = buildOpenAPIDocs(fixtureKinds, definitions());
+    server = https.createServer({ key: fs.readFileSync(path.join(tmp, 'key.pem')), cert: fs.readFileSync(path.join(tmp, 'cert.pem')) }, (req, res) => {
+      const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+      requests.push(`${req.method} ${url.pathname}${url.search}`);
+      const r = handleOpenAPI(url.pathname, url.searchParams, String(req.headers.accept ?? ''), () => docs);
+      if (r) {
+        res.writeHead(r.status, r.headers);
+        res.end(r.body);
+        return;
+      }
+      if (url.pathname === '/version') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ major: '1', minor: '32', gitVersion: 'v1.32.3', platform: 'linux/amd64' }));
+      } else if (url.pathname === '/api' || url.pathname === '/apis') {
+        res.writeHead(200, { 'Content-Type': 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' });
+        res.end(discovery(url.pathname === '/api'));
+      } else {
+        res.writeHead(404, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' }));
+      }
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const kubeconfig = path.join(tmp, 'kubeconfig');
+    fs.writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: t',
+        '  cluster:',
+        `    server: https://127.0.0.1:${port}`,
+        '    insecure-skip-tls-verify: true',
+        'users:',
+        '- name: u',
+        '  user:',
+        '    token: test-token',
+        'contexts:',
+        '- name: c',
+        '  context: {cluster: t, user: u}',
+        'current-context: c',
+        '',
+      ].join('\n'),
+    );
+    env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, KUBECONFIG: kubeconfig };
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const explain = (...what: string[]) => run(kubectl, ['explain', ...what, '--cache-dir', path.join(tmp, 'cache')], env);
+
+  it('explain deployment.spec.strategy prints upstream fields and descriptions', async () => {
+    const r = await explain('deployment.spec.strategy');
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout;
+    assert.match(out, /^GROUP:\s+apps$/m);
+    assert.match(out, /^KIND:\s+Deployment$/m);
+    assert.match(out, /^VERSION:\s+v1$/m);
+    assert.match(out, /^FIELD: strategy <DeploymentStrategy>$/m);
+    assert.match(out, /The deployment strategy to use to replace existing pods with new ones\./);
+    assert.match(out, /DeploymentStrategy describes how to replace existing pods with new ones\./);
+    assert.match(out, /^ {2}rollingUpdate\t<RollingUpdateDeployment>$/m);
+    assert.match(out, /Rolling update config params\. Present only if DeploymentStrategyType =\s+RollingUpdate\./);
+    assert.match(out, /^ {2}type\t<string>$/m);
+    assert.match(out, /^ {2}enum: Recreate, RollingUpdate$/m);
+    assert.match(out, /`"Recreate"` Kill all existing pods before creating new ones\./);
+    assert.ok(requests.some((q) => q.startsWith('GET /openapi/v3/apis/apps/v1?hash=')), requests.join('\n'));
+  });
+
+  it('explain pods.spec.containers prints the Container fields', async () => {
+    const r = await explain('pods.spec.containers');
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout;
+    assert.match(out, /^KIND:\s+Pod$/m);
+    assert.match(out, /^VERSION:\s+v1$/m);
+    assert.match(out, /^FIELD: containers <\[\]Container>$/m);
+    assert.match(out, /List of containers belonging to the pod\./);
+    assert.match(out, /A single application container that you want to run within a pod\./);
+    for (const [field, type] of [
+      ['args', '[]string'],
+      ['env', '[]EnvVar'],
+      ['image', 'string'],
+      ['imagePullPolicy', 'string'],
+      ['livenessProbe', 'Probe'],
+      ['name', 'string'],
+      ['ports', '[]ContainerPort'],
+      ['resources', 'ResourceRequirements'],
+      ['securityContext', 'SecurityContext'],
+      ['volumeMounts', '[]VolumeMount'],
+    ]) {
+      assert.match(out, new RegExp(`^  ${field}\\t<${type.replace(/[[\]]/g, '\\$&')}>`, 'm'), `${field} <${type}>`);
+    }
+    assert.match(out, /^ {2}name\t<string> -required-$/m);
+    // 1.33-only fields are dropped (kubernetes-models carries 1.33 schemas)
+    const lc = await explain('pods.spec.containers.lifecycle');
+    assert.equal(lc.code, 0, lc.stderr);
+    assert.match(lc.stdout, /^ {2}preStop\t<LifecycleHandler>$/m);
+    assert.doesNotMatch(lc.stdout, /stopSignal/);
+  });
+
+  it('explain of an IntOrString field and a map of quantities', async () => {
+    const r = await explain('deployment.spec.strategy.rollingUpdate.maxSurge');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^FIELD: maxSurge <IntOrString>$/m);
+    const q = await explain('pods.spec.containers.resources.limits');
+    assert.equal(q.code, 0, q.stderr);
+    assert.match(q.stdout, /^FIELD: limits <map\[string\]Quantity>$/m);
+  });
+});
