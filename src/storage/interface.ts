@@ -18,7 +18,10 @@ export interface KeyValue {
 }
 
 export interface ListOptions {
-  /** Read as of this revision (0 or absent = latest). Older than the compacted revision → CompactedError. */
+  /**
+   * Read as of this revision (0 or absent = latest). Older than the compacted revision → CompactedError
+   * (etcd may also refuse exactly the compacted revision); newer than the current one → FutureRevisionError.
+   */
   revision?: number;
   /** Maximum number of items (0 or absent = no limit). */
   limit?: number;
@@ -53,8 +56,13 @@ export interface Watcher {
 }
 
 export interface WatchCallbacks {
-  /** Called in revision order, possibly in batches. Must not throw. */
-  onEvents(events: WatchEvent[]): void;
+  /**
+   * Called in revision order, possibly in batches, never inside a writer's call stack. Must not throw.
+   * Events and their KVs are shared (treat them as read-only). To apply backpressure (e.g. a socket whose
+   * write() returned false) return a promise: no further onEvents call happens until it settles, events
+   * buffer meanwhile, and a watcher whose buffer exceeds the driver's limit is closed with WatcherTooSlowError.
+   */
+  onEvents(events: WatchEvent[]): void | PromiseLike<void>;
   /** The watch ended abnormally (too slow, compacted, driver closed); no more events follow. */
   onError(err: Error): void;
 }
@@ -94,6 +102,11 @@ export class RevisionMismatchError extends StorageError {
 export class CompactedError extends StorageError {
   constructor(readonly requested: number, readonly compacted: number) {
     super(`too old resource version: ${requested} (${compacted})`);
+  }
+}
+export class FutureRevisionError extends StorageError {
+  constructor(readonly requested: number, readonly current: number) {
+    super(`revision ${requested} is newer than the current revision ${current}`);
   }
 }
 export class WatcherTooSlowError extends StorageError {
