@@ -81,20 +81,34 @@ describe('kubectl explain against /openapi/v3', () => {
   let kubectl = '';
   let env: NodeJS.ProcessEnv = {};
   const requests: string[] = [];
+  /** Objects the throwaway server answers GETs with, by path; PATCH bodies received, by path. */
+  const objects = new Map<string, unknown>();
+  const patches: { path: string; contentType: string; body: string }[] = [];
+  let docs: OpenAPIDocs | undefined;
 
   before(async () => {
     execFileSync(process.execPath, [path.join(root, 'scripts', 'install-kubectl.mjs'), '--quiet'], { stdio: 'inherit' });
     kubectl = path.join(root, '.tools', 'bin', 'kubectl');
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-openapi-kubectl-'));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    const docs: OpenAPIDocs = buildOpenAPIDocs(fixtureKinds, definitions());
+    docs = buildOpenAPIDocs(fixtureKinds, definitions());
     server = https.createServer({ key: fs.readFileSync(path.join(tmp, 'key.pem')), cert: fs.readFileSync(path.join(tmp, 'cert.pem')) }, (req, res) => {
       const url = new URL(req.url ?? '/', 'https://127.0.0.1');
       requests.push(`${req.method} ${url.pathname}${url.search}`);
-      const r = handleOpenAPI(url.pathname, url.searchParams, String(req.headers.accept ?? ''), () => docs);
+      const r = handleOpenAPI(url.pathname, url.searchParams, String(req.headers.accept ?? ''), () => docs as OpenAPIDocs);
       if (r) {
         res.writeHead(r.status, r.headers);
         res.end(r.body);
+        return;
+      }
+      if (objects.has(url.pathname) && (req.method === 'GET' || req.method === 'PATCH')) {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          if (req.method === 'PATCH') patches.push({ path: url.pathname, contentType: String(req.headers['content-type']), body: Buffer.concat(chunks).toString('utf8') });
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify(objects.get(url.pathname)));
+        });
         return;
       }
       if (url.pathname === '/version') {
@@ -198,5 +212,76 @@ describe('kubectl explain against /openapi/v3', () => {
     const q = await explain('pods.spec.containers.resources.limits');
     assert.equal(q.code, 0, q.stderr);
     assert.match(q.stdout, /^FIELD: limits <map\[string\]Quantity>$/m);
+  });
+
+  /** Apply a changed Deployment over a live one and return the patch body kubectl sent. */
+  async function applyChangedDeployment(): Promise<{ contentType: string; body: string; stderr: string }> {
+    patches.length = 0;
+    const lastApplied = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: {
+            containers: [
+              { name: 'a', image: 'busybox', args: ['sleep', '1'] },
+              { name: 'b', image: 'busybox' },
+            ],
+            volumes: [{ name: 'data', emptyDir: {} }],
+          },
+        },
+      },
+    };
+    const live = structuredClone(lastApplied) as Record<string, unknown> & { metadata: Record<string, unknown> };
+    live.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(lastApplied) };
+    live.metadata.uid = '0b0b0b0b-0000-4000-8000-000000000001';
+    live.metadata.resourceVersion = '5';
+    objects.set('/apis/apps/v1/namespaces/default/deployments/web', live);
+    const changed = structuredClone(lastApplied);
+    changed.spec.strategy = { type: 'Recreate' } as typeof changed.spec.strategy;
+    changed.spec.template.spec.containers = [{ name: 'a', image: 'busybox', args: ['sleep', '2'] }];
+    changed.spec.template.spec.volumes = [{ name: 'data', configMap: { name: 'cfg' } } as unknown as { name: string; emptyDir: object }];
+    const file = path.join(tmp, 'deploy.json');
+    fs.writeFileSync(file, JSON.stringify(changed));
+    const r = await run(kubectl, ['apply', '-f', file, '--cache-dir', path.join(tmp, `cache-${Math.random()}`)], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(patches.length, 1, JSON.stringify(patches));
+    return { ...patches[0], stderr: r.stderr };
+  }
+
+  it('kubectl apply computes a strategic merge patch from our v3 schemas (merge keys, retainKeys)', async () => {
+    const p = await applyChangedDeployment();
+    assert.doesNotMatch(p.stderr, /error calculating patch/);
+    assert.equal(p.contentType, 'application/strategic-merge-patch+json');
+    const body = JSON.parse(p.body) as { spec: { strategy: Record<string, unknown>; template: { spec: Record<string, unknown> } } };
+    assert.deepEqual(body.spec.strategy.$retainKeys, ['type']);
+    assert.equal(body.spec.strategy.type, 'Recreate');
+    assert.equal(body.spec.strategy.rollingUpdate, null);
+    const pod = body.spec.template.spec;
+    assert.deepEqual(pod['$setElementOrder/containers'], [{ name: 'a' }]);
+    assert.deepEqual(pod.containers, [{ args: ['sleep', '2'], name: 'a' }, { $patch: 'delete', name: 'b' }]);
+    assert.deepEqual(pod.volumes, [{ $retainKeys: ['configMap', 'name'], configMap: { name: 'cfg' }, emptyDir: null, name: 'data' }]);
+  });
+
+  it('control: without the merge-key extensions kubectl replaces the containers list (so the v3 path is really used)', async () => {
+    const defs = structuredClone(definitions()) as Record<string, { properties?: Record<string, Record<string, unknown>> }>;
+    const containers = defs['io.k8s.api.core.v1.PodSpec'].properties?.containers;
+    assert.ok(containers);
+    delete containers['x-kubernetes-patch-strategy'];
+    delete containers['x-kubernetes-patch-merge-key'];
+    const saved = docs;
+    docs = buildOpenAPIDocs(fixtureKinds, defs);
+    try {
+      const p = await applyChangedDeployment();
+      const pod = (JSON.parse(p.body) as { spec: { template: { spec: Record<string, unknown> } } }).spec.template.spec;
+      assert.equal(pod['$setElementOrder/containers'], undefined);
+      assert.deepEqual(pod.containers, [{ args: ['sleep', '2'], image: 'busybox', name: 'a' }]);
+    } finally {
+      docs = saved;
+    }
   });
 });

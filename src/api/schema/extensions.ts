@@ -76,6 +76,14 @@ export function extensionsOf(tags: FieldTags): Record<string, unknown> {
 
 const core = 'io.k8s.api.core.v1.';
 const meta = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
+const apps = 'io.k8s.api.apps.v1.';
+const batch = 'io.k8s.api.batch.v1.';
+const hpa2 = 'io.k8s.api.autoscaling.v2.';
+const net = 'io.k8s.api.networking.v1.';
+const disc = 'io.k8s.api.discovery.v1.';
+const rbac = 'io.k8s.api.rbac.v1.';
+const storage = 'io.k8s.api.storage.v1.';
+const policy = 'io.k8s.api.policy.v1.';
 
 // Shorthands for the common tag combinations.
 const MERGE = (key: string): string => `patch=merge key=${key} list=map keys=${key}`;
@@ -85,11 +93,206 @@ const ATOMIC_STRUCT = { '.': 'map=atomic' };
 
 export const structTags: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   // ---- meta/v1 ----
-  [`${meta}ObjectMeta`]: {
-    ownerReferences: MERGE('uid'),
-    finalizers: 'patch=merge list=set',
-    managedFields: ATOMIC,
+  [`${meta}ObjectMeta`]: { ownerReferences: MERGE('uid'), finalizers: `patch=merge ${SET}`, managedFields: ATOMIC },
+  [`${meta}OwnerReference`]: ATOMIC_STRUCT,
+  [`${meta}LabelSelector`]: { '.': 'map=atomic', matchExpressions: ATOMIC },
+  [`${meta}LabelSelectorRequirement`]: { values: ATOMIC },
+  [`${meta}StatusDetails`]: { causes: ATOMIC },
+  [`${meta}DeleteOptions`]: { dryRun: ATOMIC },
+
+  // ---- core/v1: volumes ----
+  [`${core}PersistentVolumeSpec`]: { accessModes: ATOMIC, mountOptions: ATOMIC, claimRef: 'map=granular' },
+  [`${core}PersistentVolumeClaimSpec`]: { accessModes: ATOMIC },
+  [`${core}PersistentVolumeClaimStatus`]: { accessModes: ATOMIC, conditions: MERGE('type'), allocatedResourceStatuses: 'map=granular' },
+  [`${core}RBDVolumeSource`]: { monitors: ATOMIC },
+  [`${core}RBDPersistentVolumeSource`]: { monitors: ATOMIC },
+  [`${core}CephFSVolumeSource`]: { monitors: ATOMIC },
+  [`${core}CephFSPersistentVolumeSource`]: { monitors: ATOMIC },
+  [`${core}SecretReference`]: ATOMIC_STRUCT,
+  [`${core}SecretVolumeSource`]: { items: ATOMIC },
+  [`${core}SecretProjection`]: { items: ATOMIC },
+  [`${core}ConfigMapVolumeSource`]: { items: ATOMIC },
+  [`${core}ConfigMapProjection`]: { items: ATOMIC },
+  [`${core}DownwardAPIVolumeSource`]: { items: ATOMIC },
+  [`${core}DownwardAPIProjection`]: { items: ATOMIC },
+  [`${core}ISCSIVolumeSource`]: { portals: ATOMIC },
+  [`${core}ISCSIPersistentVolumeSource`]: { portals: ATOMIC },
+  [`${core}FCVolumeSource`]: { targetWWNs: ATOMIC, wwids: ATOMIC },
+  [`${core}ProjectedVolumeSource`]: { sources: ATOMIC },
+
+  // ---- core/v1: containers ----
+  [`${core}Container`]: {
+    command: ATOMIC,
+    args: ATOMIC,
+    ports: 'patch=merge key=containerPort list=map keys=containerPort,protocol',
+    envFrom: ATOMIC,
+    env: MERGE('name'),
+    resizePolicy: ATOMIC,
+    volumeMounts: MERGE('mountPath'),
+    volumeDevices: MERGE('devicePath'),
   },
+  [`${core}EphemeralContainer`]: {
+    command: ATOMIC,
+    args: ATOMIC,
+    ports: 'patch=merge key=containerPort list=map keys=containerPort,protocol',
+    envFrom: ATOMIC,
+    env: MERGE('name'),
+    resizePolicy: ATOMIC,
+    volumeMounts: MERGE('mountPath'),
+    volumeDevices: MERGE('devicePath'),
+  },
+  [`${core}ResourceRequirements`]: { claims: 'list=map keys=name' },
+  [`${core}ObjectFieldSelector`]: ATOMIC_STRUCT,
+  [`${core}ResourceFieldSelector`]: ATOMIC_STRUCT,
+  [`${core}ConfigMapKeySelector`]: ATOMIC_STRUCT,
+  [`${core}SecretKeySelector`]: ATOMIC_STRUCT,
+  [`${core}HTTPGetAction`]: { httpHeaders: ATOMIC },
+  [`${core}ExecAction`]: { command: ATOMIC },
+  [`${core}Capabilities`]: { add: ATOMIC, drop: ATOMIC },
+  [`${core}ContainerStatus`]: { volumeMounts: MERGE('mountPath'), allocatedResourcesStatus: MERGE('name') },
+  [`${core}ResourceStatus`]: { resources: 'list=map keys=resourceID' },
+  [`${core}LinuxContainerUser`]: { supplementalGroups: ATOMIC },
+
+  // ---- core/v1: scheduling ----
+  [`${core}NodeSelector`]: { '.': 'map=atomic', nodeSelectorTerms: ATOMIC },
+  [`${core}NodeSelectorTerm`]: { '.': 'map=atomic', matchExpressions: ATOMIC, matchFields: ATOMIC },
+  [`${core}NodeSelectorRequirement`]: { values: ATOMIC },
+  [`${core}TopologySelectorTerm`]: { '.': 'map=atomic', matchLabelExpressions: ATOMIC },
+  [`${core}TopologySelectorLabelRequirement`]: { values: ATOMIC },
+  [`${core}PodAffinity`]: { requiredDuringSchedulingIgnoredDuringExecution: ATOMIC, preferredDuringSchedulingIgnoredDuringExecution: ATOMIC },
+  [`${core}PodAntiAffinity`]: { requiredDuringSchedulingIgnoredDuringExecution: ATOMIC, preferredDuringSchedulingIgnoredDuringExecution: ATOMIC },
+  [`${core}PodAffinityTerm`]: { namespaces: ATOMIC, matchLabelKeys: ATOMIC, mismatchLabelKeys: ATOMIC },
+  [`${core}NodeAffinity`]: { preferredDuringSchedulingIgnoredDuringExecution: ATOMIC },
+  [`${core}TopologySpreadConstraint`]: { matchLabelKeys: ATOMIC },
+
+  // ---- core/v1: pods ----
+  [`${core}PodSpec`]: {
+    volumes: 'patch=merge,retainKeys key=name list=map keys=name',
+    initContainers: MERGE('name'),
+    containers: MERGE('name'),
+    ephemeralContainers: MERGE('name'),
+    nodeSelector: 'map=atomic',
+    imagePullSecrets: MERGE('name'),
+    tolerations: ATOMIC,
+    hostAliases: MERGE('ip'),
+    readinessGates: ATOMIC,
+    topologySpreadConstraints: 'patch=merge key=topologyKey list=map keys=topologyKey,whenUnsatisfiable',
+    schedulingGates: MERGE('name'),
+    resourceClaims: 'patch=merge,retainKeys key=name list=map keys=name',
+  },
+  [`${core}HostAlias`]: { hostnames: ATOMIC },
+  [`${core}PodSecurityContext`]: { supplementalGroups: ATOMIC, sysctls: ATOMIC },
+  [`${core}PodDNSConfig`]: { nameservers: ATOMIC, searches: ATOMIC, options: ATOMIC },
+  [`${core}PodStatus`]: {
+    conditions: MERGE('type'),
+    hostIPs: `patch=merge key=ip ${ATOMIC}`,
+    podIPs: MERGE('ip'),
+    initContainerStatuses: ATOMIC,
+    containerStatuses: ATOMIC,
+    ephemeralContainerStatuses: ATOMIC,
+    resourceClaimStatuses: 'patch=merge,retainKeys key=name list=map keys=name',
+  },
+
+  // ---- core/v1: other kinds ----
+  [`${core}ReplicationControllerSpec`]: { selector: 'map=atomic' },
+  [`${core}ReplicationControllerStatus`]: { conditions: MERGE('type') },
+  [`${core}ServiceSpec`]: {
+    ports: 'patch=merge key=port list=map keys=port,protocol',
+    selector: 'map=atomic',
+    clusterIPs: ATOMIC,
+    externalIPs: ATOMIC,
+    loadBalancerSourceRanges: ATOMIC,
+    ipFamilies: ATOMIC,
+  },
+  [`${core}ServiceStatus`]: { conditions: MERGE('type') },
+  [`${core}LoadBalancerStatus`]: { ingress: ATOMIC },
+  [`${core}LoadBalancerIngress`]: { ports: ATOMIC },
+  [`${core}ServiceAccount`]: { secrets: MERGE('name'), imagePullSecrets: ATOMIC },
+  [`${core}Endpoints`]: { subsets: ATOMIC },
+  [`${core}EndpointSubset`]: { addresses: ATOMIC, notReadyAddresses: ATOMIC, ports: ATOMIC },
+  [`${core}EndpointAddress`]: ATOMIC_STRUCT,
+  [`${core}EndpointPort`]: ATOMIC_STRUCT,
+  [`${core}NodeSpec`]: { podCIDRs: `patch=merge ${SET}`, taints: ATOMIC },
+  [`${core}NodeStatus`]: {
+    conditions: MERGE('type'),
+    addresses: MERGE('type'),
+    images: ATOMIC,
+    volumesInUse: ATOMIC,
+    volumesAttached: ATOMIC,
+    runtimeHandlers: ATOMIC,
+  },
+  [`${core}ContainerImage`]: { names: ATOMIC },
+  [`${core}NamespaceSpec`]: { finalizers: ATOMIC },
+  [`${core}NamespaceStatus`]: { conditions: MERGE('type') },
+  [`${core}ObjectReference`]: ATOMIC_STRUCT,
+  [`${core}LocalObjectReference`]: ATOMIC_STRUCT,
+  [`${core}TypedLocalObjectReference`]: ATOMIC_STRUCT,
+  [`${core}LimitRangeSpec`]: { limits: ATOMIC },
+  [`${core}ResourceQuotaSpec`]: { scopes: ATOMIC },
+  [`${core}ScopeSelector`]: { '.': 'map=atomic', matchExpressions: ATOMIC },
+  [`${core}ScopedResourceSelectorRequirement`]: { values: ATOMIC },
+  [`${core}ComponentStatus`]: { conditions: MERGE('type') },
+
+  // ---- apps/v1 ----
+  [`${apps}DeploymentSpec`]: { strategy: 'patch=retainKeys' },
+  [`${apps}DeploymentStatus`]: { conditions: MERGE('type') },
+  [`${apps}ReplicaSetStatus`]: { conditions: MERGE('type') },
+  [`${apps}StatefulSetSpec`]: { volumeClaimTemplates: ATOMIC },
+  [`${apps}StatefulSetStatus`]: { conditions: MERGE('type') },
+  [`${apps}DaemonSetStatus`]: { conditions: MERGE('type') },
+
+  // ---- batch/v1 ----
+  [`${batch}JobStatus`]: { conditions: `patch=merge key=type ${ATOMIC}` },
+  [`${batch}UncountedTerminatedPods`]: { succeeded: SET, failed: SET },
+  [`${batch}PodFailurePolicy`]: { rules: ATOMIC },
+  [`${batch}PodFailurePolicyRule`]: { onPodConditions: ATOMIC },
+  [`${batch}PodFailurePolicyOnExitCodesRequirement`]: { values: SET },
+  [`${batch}SuccessPolicy`]: { rules: ATOMIC },
+  [`${batch}CronJobStatus`]: { active: ATOMIC },
+
+  // ---- autoscaling/v2 (v1 has no list tags) ----
+  [`${hpa2}HorizontalPodAutoscalerSpec`]: { metrics: ATOMIC },
+  [`${hpa2}HorizontalPodAutoscalerStatus`]: { currentMetrics: ATOMIC, conditions: MERGE('type') },
+  [`${hpa2}HPAScalingRules`]: { policies: ATOMIC },
+
+  // ---- networking.k8s.io/v1 ----
+  [`${net}IngressSpec`]: { tls: ATOMIC, rules: ATOMIC },
+  [`${net}IngressTLS`]: { hosts: ATOMIC },
+  [`${net}HTTPIngressRuleValue`]: { paths: ATOMIC },
+  [`${net}IngressLoadBalancerStatus`]: { ingress: ATOMIC },
+  [`${net}IngressLoadBalancerIngress`]: { ports: ATOMIC },
+  [`${net}NetworkPolicySpec`]: { ingress: ATOMIC, egress: ATOMIC, policyTypes: ATOMIC },
+  [`${net}NetworkPolicyIngressRule`]: { ports: ATOMIC, from: ATOMIC },
+  [`${net}NetworkPolicyEgressRule`]: { ports: ATOMIC, to: ATOMIC },
+  [`${net}IPBlock`]: { except: ATOMIC },
+
+  // ---- discovery.k8s.io/v1 ----
+  [`${disc}EndpointSlice`]: { endpoints: ATOMIC, ports: ATOMIC },
+  [`${disc}Endpoint`]: { addresses: SET },
+  [`${disc}EndpointHints`]: { forZones: ATOMIC },
+  [`${disc}EndpointPort`]: ATOMIC_STRUCT,
+
+  // ---- rbac.authorization.k8s.io/v1 ----
+  [`${rbac}PolicyRule`]: { verbs: ATOMIC, apiGroups: ATOMIC, resources: ATOMIC, resourceNames: ATOMIC, nonResourceURLs: ATOMIC },
+  [`${rbac}Role`]: { rules: ATOMIC },
+  [`${rbac}ClusterRole`]: { rules: ATOMIC },
+  [`${rbac}AggregationRule`]: { clusterRoleSelectors: ATOMIC },
+  [`${rbac}RoleBinding`]: { subjects: ATOMIC },
+  [`${rbac}ClusterRoleBinding`]: { subjects: ATOMIC },
+  [`${rbac}RoleRef`]: ATOMIC_STRUCT,
+  [`${rbac}Subject`]: ATOMIC_STRUCT,
+
+  // ---- storage.k8s.io/v1 ----
+  [`${storage}StorageClass`]: { mountOptions: ATOMIC, allowedTopologies: ATOMIC },
+  [`${storage}CSIDriverSpec`]: { volumeLifecycleModes: SET, tokenRequests: ATOMIC },
+  [`${storage}CSINodeSpec`]: { drivers: MERGE('name') },
+  [`${storage}CSINodeDriver`]: { topologyKeys: ATOMIC },
+
+  // ---- policy/v1 ----
+  [`${policy}PodDisruptionBudgetSpec`]: { selector: 'patch=replace' },
+  [`${policy}PodDisruptionBudgetStatus`]: { conditions: MERGE('type') },
+
+  // coordination.k8s.io/v1, scheduling.k8s.io/v1 and events.k8s.io/v1 declare no patch or list tags.
 };
 
 /**
