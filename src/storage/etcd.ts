@@ -376,6 +376,9 @@ class EtcdWatch {
     this.store.client.watchClient.watch().then(
       (stream) => {
         if (this.queue.isClosed) {
+          stream.on('error', () => {
+            // CANCELLED, expected
+          });
           stream.cancel();
           return;
         }
