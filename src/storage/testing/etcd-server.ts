@@ -1,7 +1,7 @@
 // Starts a throwaway single-member etcd (Debian `etcd-server`, /usr/bin/etcd) on free 127.0.0.1 ports with a
 // temporary data dir, for tests and benchmarks; stop() kills it and removes the data dir. Never skips: if
 // etcd cannot start, startEtcd() rejects with the reason (and etcd's last log lines).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
@@ -14,9 +14,11 @@ export interface EtcdServer {
   /** Client endpoint, e.g. `http://127.0.0.1:40123`. */
   endpoint: string;
   dataDir: string;
-  pid: number;
+  readonly pid: number;
   /** Kill etcd (SIGTERM, then SIGKILL after 5 s) and remove its data dir. Idempotent. */
   stop(): Promise<void>;
+  /** kill -9 etcd and start it again on the same ports and data (for fault tests). */
+  restart(): Promise<void>;
 }
 
 export interface StartEtcdOptions {
@@ -67,26 +69,52 @@ async function startOnce(binary: string, timeoutMs: number): Promise<EtcdServer>
     '--logger=zap',
     '--log-level=warn',
   ];
-  // A clean environment: ETCD_* variables of the caller would override the flags.
-  const child = spawn(binary, args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dataDir },
-  });
+
+  let child: ChildProcess;
+  let exited = true;
+  let exitedP: Promise<void> = Promise.resolve();
   let log = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    log = (log + chunk).slice(-8_192); // keep draining so etcd never blocks on a full pipe
-  });
-  let exited = child.exitCode !== null;
-  const exitedP = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      exited = true;
-      resolve();
+  const launch = (): void => {
+    // A clean environment: ETCD_* variables of the caller would override the flags.
+    const c = spawn(binary, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dataDir },
     });
-  });
-  child.once('error', () => {
-    exited = true;
-  });
+    child = c;
+    exited = false;
+    c.stderr!.setEncoding('utf8');
+    c.stderr!.on('data', (chunk: string) => {
+      log = (log + chunk).slice(-8_192); // keep draining so etcd never blocks on a full pipe
+    });
+    exitedP = new Promise<void>((resolve) => {
+      c.once('exit', () => {
+        if (child === c) exited = true;
+        resolve();
+      });
+    });
+    c.once('error', (err) => {
+      log += `\nspawn error: ${err.message}`;
+      if (child === c) exited = true;
+    });
+  };
+  const kill = async (signal: NodeJS.Signals): Promise<void> => {
+    if (exited) return;
+    child.kill(signal);
+    const t = setTimeout(() => {
+      if (!exited) child.kill('SIGKILL');
+    }, 5_000);
+    await exitedP;
+    clearTimeout(t);
+  };
+  const waitHealthy = async (): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (exited) throw new Error(`etcd exited during start-up (code ${String(child.exitCode)}): ${log.trim().slice(-2_000)}`);
+      if (await healthy(endpoint)) return;
+      if (Date.now() > deadline) throw new Error(`etcd not healthy after ${timeoutMs} ms: ${log.trim().slice(-2_000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   const onProcessExit = (): void => {
     if (!exited) child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
@@ -96,34 +124,41 @@ async function startOnce(binary: string, timeoutMs: number): Promise<EtcdServer>
   let stopped: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => {
-          if (!exited) child.kill('SIGKILL');
-        }, 5_000);
-        await exitedP;
-        clearTimeout(t);
-      }
+      await kill('SIGTERM');
       process.removeListener('exit', onProcessExit);
       rmSync(dataDir, { recursive: true, force: true });
     })();
     return stopped;
   };
+  const restart = async (): Promise<void> => {
+    if (stopped !== null) throw new Error('etcd server was stopped');
+    await kill('SIGKILL');
+    launch();
+    try {
+      await waitHealthy();
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  };
 
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`etcd exited during start-up (code ${String(child.exitCode)}): ${log.trim().slice(-2_000)}`);
-    }
-    if (await healthy(endpoint)) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`etcd not healthy after ${timeoutMs} ms: ${log.trim().slice(-2_000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  launch();
+  try {
+    await waitHealthy();
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  return { url: `etcd://127.0.0.1:${clientPort}`, endpoint, dataDir, pid: child.pid!, stop };
+  return {
+    url: `etcd://127.0.0.1:${clientPort}`,
+    endpoint,
+    dataDir,
+    get pid() {
+      return child.pid ?? 0;
+    },
+    stop,
+    restart,
+  };
 }
 
 function healthy(endpoint: string): Promise<boolean> {
