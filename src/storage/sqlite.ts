@@ -562,15 +562,15 @@ export class SqliteStore implements Store {
       case 'listPast':
         // State at @r = keys unchanged since @r (straight from kv) + for keys changed after @r, the value
         // the earliest later log row replaced (prev_value for an update, value for a delete; a create
-        // means the key did not exist at @r).
-        sql = `SELECT key, value, createRevision, modRevision FROM (
-                 SELECT ${KV_COLS} FROM kv WHERE ${range('key')} AND mod_rev <= @r
-                 UNION ALL
-                 SELECT l.key AS key, CASE WHEN l.type = ${T_DELETE} THEN l.value ELSE l.prev_value END AS value,
-                        l.create_rev AS createRevision, l.prev_rev AS modRevision
-                   FROM (SELECT min(rev) AS first FROM log WHERE rev > @r AND ${range('key')} GROUP BY key) f
-                   JOIN log l ON l.rev = f.first
-                  WHERE l.prev_rev IS NOT NULL)
+        // means the key did not exist at @r). Written as a top-level compound so SQLite merges the two
+        // key-ordered streams and stops at the limit (a subquery made it sort the whole range per page).
+        sql = `SELECT ${KV_COLS} FROM kv WHERE ${range('key')} AND mod_rev <= @r
+               UNION ALL
+               SELECT l.key AS key, CASE WHEN l.type = ${T_DELETE} THEN l.value ELSE l.prev_value END AS value,
+                      l.create_rev AS createRevision, l.prev_rev AS modRevision
+                 FROM (SELECT min(rev) AS first FROM log WHERE rev > @r AND ${range('key')} GROUP BY key) f
+                 JOIN log l ON l.rev = f.first
+                WHERE l.prev_rev IS NOT NULL
                ORDER BY key LIMIT @lim`;
         break;
     }
