@@ -3,7 +3,7 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { duplicateFields, duplicateYAMLFields, unknownFields } from './fieldcheck.js';
+import { duplicateFields, duplicateYAMLFields, strictFieldErrors, unknownFields } from './fieldcheck.js';
 import { kindSchema, useDefinitions } from './registry.js';
 import type { SchemaNode } from './types.js';
 
@@ -109,4 +109,52 @@ describe('duplicateYAMLFields', () => {
   for (const c of cases) {
     it(c.name, () => assert.deepEqual(duplicateYAMLFields(c.yaml), c.want));
   }
+});
+
+describe('strictFieldErrors', () => {
+  after(() => useDefinitions(undefined));
+
+  it('reports unknown and duplicate fields of a typed body in document order, like upstream', () => {
+    useDefinitions(undefined);
+    const dep = kindSchema('apps', 'v1', 'Deployment');
+    assert.ok(dep);
+    // The shape of upstream's field-validation integration test body.
+    const body = `{
+      "apiVersion": "apps/v1", "kind": "Deployment",
+      "metadata": {"name": "d", "labels": {"a": "1", "a": "2"}},
+      "spec": {
+        "unknown1": "val1",
+        "unknownDupe": "valDupe",
+        "unknownDupe": "valDupe2",
+        "paused": true,
+        "paused": false,
+        "selector": {"matchLabels": {"app": "nginx"}},
+        "template": {
+          "metadata": {"labels": {"app": "nginx"}},
+          "spec": {"containers": [{
+            "name": "nginx", "image": "nginx:latest",
+            "unknownNested": {"x": 1, "x": 2},
+            "imagePullPolicy": "Always",
+            "imagePullPolicy": "Never"
+          }]}
+        }
+      }
+    }`;
+    assert.deepEqual(strictFieldErrors(body, dep), [
+      'duplicate field "metadata.labels.a"',
+      'unknown field "spec.unknown1"',
+      'unknown field "spec.unknownDupe"',
+      'duplicate field "spec.paused"',
+      'unknown field "spec.template.spec.containers[0].unknownNested"',
+      'duplicate field "spec.template.spec.containers[0].imagePullPolicy"',
+    ]);
+  });
+
+  it('checks duplicates inside untyped objects (preserve-unknown-fields, no properties)', () => {
+    assert.deepEqual(strictFieldErrors('{"spec":{"raw":{"k":1,"k":2},"free":{"z":1,"z":2},"zz":1}}', schema), [
+      'duplicate field "spec.raw.k"',
+      'duplicate field "spec.free.z"',
+      'unknown field "spec.zz"',
+    ]);
+  });
 });

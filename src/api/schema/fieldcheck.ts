@@ -2,7 +2,8 @@
 // duplicate keys in raw JSON (or YAML) bodies. Paths follow upstream's strict decoder: keys joined by ".", list
 // items as "[i]" (e.g. spec.template.spec.containers[0].foo). Upstream's messages are
 // `strict decoding error: unknown field "spec.foo", duplicate field "spec.replicas"` (Strict, 400) and one
-// `Warning: 299 - "unknown field \"spec.foo\""` header per problem (Warn).
+// `Warning: 299 - "unknown field \"spec.foo\""` header per problem (Warn). strictFieldErrors gives exactly those
+// messages, in document order, for a raw JSON body.
 
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { SchemaNode } from './types.js';
@@ -51,9 +52,30 @@ function walk(value: unknown, schema: SchemaNode | undefined, path: string, out:
  * error (the body's parse error is reported elsewhere).
  */
 export function duplicateFields(jsonText: string): string[] {
-  const scanner = new DuplicateScanner(jsonText);
+  return scan(jsonText, null)
+    .filter((p) => p.kind === 'duplicate')
+    .map((p) => p.path);
+}
+
+/**
+ * Upstream's strict-decoding problems for a JSON body of a typed object, in document order, as the messages the
+ * API server reports: `unknown field "spec.foo"` and `duplicate field "spec.paused"`. Like upstream's decoder,
+ * a repeated unknown field is reported once as unknown (not as duplicate), and keys inside objects the schema does
+ * not type (RawExtension, preserve-unknown-fields, maps) are still checked for duplicates.
+ */
+export function strictFieldErrors(jsonText: string, schema: SchemaNode): string[] {
+  return scan(jsonText, schema).map((p) => `${p.kind} field ${JSON.stringify(p.path)}`);
+}
+
+interface Problem {
+  kind: 'unknown' | 'duplicate';
+  path: string;
+}
+
+function scan(jsonText: string, schema: SchemaNode | null): Problem[] {
+  const scanner = new StrictScanner(jsonText);
   try {
-    scanner.value('');
+    scanner.value('', schema);
   } catch (err) {
     if (!(err instanceof MalformedJSON)) throw err;
   }
@@ -66,10 +88,22 @@ function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-/** A minimal JSON scanner that only tracks object keys and their paths. */
-class DuplicateScanner {
+/**
+ * Where a value sits: a schema node (typed: unknown keys are reported), `null` (untyped: only duplicate keys are
+ * reported) or `undefined` (inside an unknown field: skipped, as upstream's decoder skips it).
+ */
+type Typing = SchemaNode | null | undefined;
+
+/** True when a typed object node still accepts any key (so its keys are untyped). */
+function acceptsAnyKey(node: SchemaNode): boolean {
+  if (node['x-kubernetes-preserve-unknown-fields']) return true;
+  return !node.properties && (node.additionalProperties === undefined || node.additionalProperties === true);
+}
+
+/** A minimal JSON scanner that tracks object keys and their paths (and, given a schema, which keys it knows). */
+class StrictScanner {
   private i = 0;
-  readonly found: string[] = [];
+  readonly found: Problem[] = [];
   private readonly seen = new Set<string>();
 
   constructor(private readonly s: string) {}
@@ -83,22 +117,35 @@ class DuplicateScanner {
     }
   }
 
-  private report(path: string): void {
-    if (this.found.length >= MAX_PROBLEMS || this.seen.has(path)) return;
-    this.seen.add(path);
-    this.found.push(path);
+  private report(kind: Problem['kind'], path: string): void {
+    const key = `${kind}:${path}`;
+    if (this.found.length >= MAX_PROBLEMS || this.seen.has(key)) return;
+    this.seen.add(key);
+    this.found.push({ kind, path });
   }
 
-  value(path: string): void {
+  value(path: string, typing: Typing): void {
     this.ws();
     const c = this.s[this.i];
-    if (c === '{') this.object(path);
-    else if (c === '[') this.array(path);
+    if (c === '{') this.object(path, typing);
+    else if (c === '[') this.array(path, typing);
     else if (c === '"') this.string();
     else this.literal();
   }
 
-  private object(path: string): void {
+  /** The typing of a key's value, or 'unknown' when a typed object does not declare it. */
+  private child(typing: Typing, key: string): Typing | 'unknown' {
+    if (typing === undefined || typing === null) return typing;
+    if (acceptsAnyKey(typing)) return null;
+    const prop = typing.properties?.[key];
+    if (prop) return prop;
+    const extra = typing.additionalProperties;
+    if (extra === true) return null;
+    if (extra && typeof extra === 'object') return extra;
+    return 'unknown';
+  }
+
+  private object(path: string, typing: Typing): void {
     this.i++; // {
     const keys = new Set<string>();
     this.ws();
@@ -111,12 +158,17 @@ class DuplicateScanner {
       if (this.s[this.i] !== '"') throw new MalformedJSON();
       const key = this.string();
       const p = join(path, key);
-      if (keys.has(key)) this.report(p);
-      else keys.add(key);
+      const child = this.child(typing, key);
+      if (child === 'unknown') {
+        this.report('unknown', p);
+      } else if (typing !== undefined) {
+        if (keys.has(key)) this.report('duplicate', p);
+        else keys.add(key);
+      }
       this.ws();
       if (this.s[this.i] !== ':') throw new MalformedJSON();
       this.i++;
-      this.value(p);
+      this.value(p, child === 'unknown' ? undefined : child);
       this.ws();
       const c = this.s[this.i++];
       if (c === '}') return;
@@ -124,15 +176,16 @@ class DuplicateScanner {
     }
   }
 
-  private array(path: string): void {
+  private array(path: string, typing: Typing): void {
     this.i++; // [
+    const items: Typing = typing === undefined ? undefined : typing === null ? null : (typing.items ?? null);
     this.ws();
     if (this.s[this.i] === ']') {
       this.i++;
       return;
     }
     for (let n = 0; ; n++) {
-      this.value(`${path}[${n}]`);
+      this.value(`${path}[${n}]`, items);
       this.ws();
       const c = this.s[this.i++];
       if (c === ']') return;
