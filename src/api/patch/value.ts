@@ -144,7 +144,7 @@ export function decodeJson(input: string | Uint8Array): unknown {
     const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
     throw new JsonSyntaxError(goSyntaxError(bytes) ?? (e as Error).message);
   }
-  if (value !== null && typeof value === 'object' && tooDeep(text)) {
+  if (text.length > MAX_JSON_DEPTH && value !== null && typeof value === 'object' && tooDeep(text)) {
     throw new JsonSyntaxError(`invalid character ${quoteChar(text.charCodeAt(deepestOpen(text)))} exceeded max depth`);
   }
   return value;
