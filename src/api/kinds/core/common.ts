@@ -442,4 +442,31 @@ function compareQ(a: Quantity, b: Quantity): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+// ---- binary data ------------------------------------------------------------------------------------------------
+
+/** ConfigMap/Secret total data limit (core.MaxSecretSize). */
+export const MAX_DATA_SIZE = 1024 * 1024;
+
+/**
+ * Go's StdEncoding decode of a JSON []byte: padded standard alphabet, CR/LF ignored. Returns the bytes, or the
+ * error text ("illegal base64 data at input byte N").
+ */
+export function decodeBase64Strict(v: unknown): Buffer | string {
+  if (typeof v !== 'string') return 'illegal base64 data at input byte 0';
+  const s = v.replace(/[\r\n]/g, '');
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '=') {
+      const quantum = i - (i % 4);
+      const pad = s.slice(i);
+      const okPad = (i % 4 === 2 && pad === '==') || (i % 4 === 3 && pad === '=');
+      if (!okPad) return `illegal base64 data at input byte ${i % 4 < 2 ? quantum : i}`;
+      break;
+    }
+    if (!/[A-Za-z0-9+/]/.test(c)) return `illegal base64 data at input byte ${i}`;
+  }
+  if (s.length % 4 !== 0) return `illegal base64 data at input byte ${s.length - (s.length % 4)}`;
+  return Buffer.from(s, 'base64');
+}
+
 export { notSupported, invalid, required, forbidden, duplicate };

@@ -255,6 +255,10 @@ export function defaultPodSpec(spec: unknown): void {
   if (s.securityContext === undefined || s.securityContext === null) s.securityContext = {};
   if (s.terminationGracePeriodSeconds === undefined || s.terminationGracePeriodSeconds === null) s.terminationGracePeriodSeconds = 30;
   if (unsetStr(s.schedulerName)) s.schedulerName = 'default-scheduler';
+  // v1 conversion: the deprecated serviceAccount fills an empty serviceAccountName and always mirrors it.
+  if (unsetStr(s.serviceAccountName) && str(s.serviceAccount)) s.serviceAccountName = s.serviceAccount;
+  if (str(s.serviceAccountName)) s.serviceAccount = s.serviceAccountName;
+  else delete s.serviceAccount;
   for (const c of objs(s.containers)) defaultContainer(c);
   for (const c of objs(s.initContainers)) defaultContainer(c);
   for (const c of objs(s.ephemeralContainers)) defaultContainer(c);
