@@ -18,10 +18,11 @@
 //   An unexpected SQLite error rolls the whole batch back, rewinds the revision counter and rejects it all.
 // - Durability: WAL with synchronous=FULL, i.e. one fsync of the WAL per group commit, so an acknowledged
 //   write survives kill -9 *and* power loss (NORMAL survives kill -9 but may lose the last commits on power
-//   loss). Measured with bench/store-raw.ts (1 KB creates, medians, 2 shared cores): FULL 1.4k/s at
-//   concurrency 1 (one fsync per write), 27k/s at 16, 49k/s at 64; NORMAL 20k/s, 45k/s, 54k/s. Group commit
-//   makes FULL cost ~10% at the concurrency an API server sees, so FULL is the default; `synchronous:
-//   'NORMAL'` is an option for throwaway clusters.
+//   loss). Measured with bench/store-raw.ts (1 KB creates, medians of 3-5 runs, 2 shared cores, two sessions):
+//   FULL 1.4-4.4k/s at concurrency 1 (one fsync per write, p50 0.2 ms), 25-27k/s at 16, 39-49k/s at 64;
+//   NORMAL 14-20k/s, 44-45k/s, 54-55k/s. Group commit brings FULL within 10-30% of NORMAL at the
+//   concurrency an API server sees and far above the 5k/s target, so FULL is the default;
+//   `synchronous: 'NORMAL'` is an option for throwaway clusters.
 // - Watchers are fed from the commit path in memory (no polling); delivery is asynchronous per watcher with
 //   a bounded buffer (see watchqueue.ts). A watch from a past revision replays the log and registers the
 //   live watcher in the same synchronous step, so no commit can slip between replay and live delivery.
