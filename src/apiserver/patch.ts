@@ -1,7 +1,6 @@
 // PATCH bodies: JSON patch, JSON merge patch and strategic merge patch applied to the current object
 // (api/patch), with field validation of the patched result. Server-side apply lives in apply.ts.
 
-import { badRequest } from '../api/errors.js';
 import type { KubeObject } from '../api/types.js';
 import type { RequestContext } from './registry/store.js';
 import { checkPatchedFields, type FieldValidation } from './validation.js';
@@ -15,15 +14,9 @@ export interface GVK {
 }
 
 export async function applyPatchBody(contentType: string, current: KubeObject, raw: Buffer, validation: FieldValidation | undefined, ctx: RequestContext, gvk: GVK): Promise<KubeObject> {
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch (e) {
-    throw badRequest(`error decoding patch: ${(e as Error).message}`);
-  }
   const [{ applyPatch }, { kindSchema }] = await Promise.all([import('../api/patch/index.js'), import('../api/schema/registry.js')]);
   const schema = kindSchema(gvk.group, gvk.version, gvk.kind);
-  const out = applyPatch(contentType, current, body, schema) as KubeObject;
+  const out = applyPatch(contentType, current, raw, schema) as KubeObject;
   if (validation && validation !== 'Ignore') await checkPatchedFields(validation, gvk, out, raw, ctx);
   return out;
 }
