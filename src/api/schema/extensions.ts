@@ -307,10 +307,23 @@ export const fieldsAddedAfter132: Readonly<Record<string, readonly string[]>> = 
   'io.k8s.api.discovery.v1.EndpointHints': ['forNodes'],
   'io.k8s.api.autoscaling.v2.HPAScalingRules': ['tolerance'],
   'io.k8s.api.storage.v1.CSIDriverSpec': ['nodeAllocatableUpdatePeriodSeconds'],
+  'io.k8s.api.apps.v1.DeploymentStatus': ['terminatingReplicas'],
+  'io.k8s.api.apps.v1.ReplicaSetStatus': ['terminatingReplicas'],
 };
 
 /** Definitions that only 1.33 has (dropped with the fields above). */
-export const definitionsAddedAfter132: readonly string[] = ['io.k8s.api.discovery.v1.ForNode'];
+export const definitionsAddedAfter132: readonly string[] = [
+  'io.k8s.api.discovery.v1.ForNode',
+  // networking.k8s.io/v1 IPAddress and ServiceCIDR became GA in 1.33 (v1beta1 in 1.32)
+  'io.k8s.api.networking.v1.IPAddress',
+  'io.k8s.api.networking.v1.IPAddressList',
+  'io.k8s.api.networking.v1.IPAddressSpec',
+  'io.k8s.api.networking.v1.ParentReference',
+  'io.k8s.api.networking.v1.ServiceCIDR',
+  'io.k8s.api.networking.v1.ServiceCIDRList',
+  'io.k8s.api.networking.v1.ServiceCIDRSpec',
+  'io.k8s.api.networking.v1.ServiceCIDRStatus',
+];
 
 interface JsonSchema {
   properties?: Record<string, JsonSchema>;
