@@ -99,11 +99,12 @@ describe('duplicateFields', () => {
 });
 
 describe('duplicateYAMLFields', () => {
-  const cases: { name: string; yaml: string; want: string[] }[] = [
+  const cases: { name: string; yaml: string; want: { path: string; key: string; line: number }[] }[] = [
     { name: 'none', yaml: 'a: 1\nb:\n  c: 2\n', want: [] },
-    { name: 'nested duplicate', yaml: 'spec:\n  replicas: 1\n  replicas: 2\n', want: ['spec.replicas'] },
-    { name: 'in a sequence item', yaml: 'spec:\n  containers:\n  - name: a\n  - name: b\n    name: c\n', want: ['spec.containers[1].name'] },
-    { name: 'JSON is YAML', yaml: '{"kind":"Pod","kind":"Pod"}', want: ['kind'] },
+    { name: 'nested duplicate', yaml: 'spec:\n  replicas: 1\n  replicas: 2\n', want: [{ path: 'spec.replicas', key: 'replicas', line: 3 }] },
+    { name: 'in a sequence item', yaml: 'spec:\n  containers:\n  - name: a\n  - name: b\n    name: c\n', want: [{ path: 'spec.containers[1].name', key: 'name', line: 5 }] },
+    { name: 'JSON is YAML', yaml: '{"kind":"Pod","kind":"Pod"}', want: [{ path: 'kind', key: 'kind', line: 1 }] },
+    { name: 'every repetition is reported with its line', yaml: 'a: 1\na: 2\na: 3\n', want: [{ path: 'a', key: 'a', line: 2 }, { path: 'a', key: 'a', line: 3 }] },
     { name: 'syntax error yields nothing', yaml: 'a: [1, 2\n', want: [] },
   ];
   for (const c of cases) {

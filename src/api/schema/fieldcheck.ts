@@ -5,7 +5,7 @@
 // `Warning: 299 - "unknown field \"spec.foo\""` header per problem (Warn). strictFieldErrors gives exactly those
 // messages, in document order, for a raw JSON body.
 
-import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { SchemaNode } from './types.js';
 
 /** Upstream stops collecting strict errors after this many. */
@@ -225,15 +225,23 @@ class StrictScanner {
   }
 }
 
+export interface YAMLDuplicate {
+  /** Path as in duplicateFields, e.g. "spec.replicas". */
+  path: string;
+  key: string;
+  /** 1-based line of the repeated key (upstream's YAML message: `line 12: key "paused" already set in map`). */
+  line: number;
+}
+
 /**
- * Duplicate mapping keys in a YAML text (apply-patch+yaml bodies), as paths like duplicateFields. Only the first
- * document is examined; a YAML syntax error yields [] (reported by the body parser).
+ * Duplicate mapping keys in a YAML text (apply-patch+yaml and application/yaml bodies), in document order. Only the
+ * first document is examined; a YAML syntax error yields [] (reported by the body parser).
  */
-export function duplicateYAMLFields(yamlText: string): string[] {
-  const doc = parseDocument(yamlText, { uniqueKeys: false });
+export function duplicateYAMLFields(yamlText: string): YAMLDuplicate[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(yamlText, { uniqueKeys: false, lineCounter });
   if (doc.errors.length) return [];
-  const found: string[] = [];
-  const seen = new Set<string>();
+  const found: YAMLDuplicate[] = [];
   const visit = (node: unknown, path: string): void => {
     if (found.length >= MAX_PROBLEMS) return;
     if (isMap(node)) {
@@ -242,10 +250,8 @@ export function duplicateYAMLFields(yamlText: string): string[] {
         const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
         const p = join(path, k);
         if (keys.has(k)) {
-          if (!seen.has(p)) {
-            seen.add(p);
-            found.push(p);
-          }
+          const offset = isNode(pair.key) && pair.key.range ? pair.key.range[0] : 0;
+          found.push({ path: p, key: k, line: lineCounter.linePos(offset).line });
         } else {
           keys.add(k);
         }
