@@ -1,7 +1,7 @@
 // Entry point of the storage layer: picks a driver from a datastore URL (`sqlite://PATH`, `etcd://h:p[,h:p…]`).
-import { EtcdStore, parseEtcdUrl, type EtcdOptions } from './etcd.js';
+import type { EtcdOptions } from './etcd.js';
 import { StorageError, type Store } from './interface.js';
-import { SqliteStore, type SqliteOptions } from './sqlite.js';
+import type { SqliteOptions } from './sqlite.js';
 
 export interface OpenStoreOptions {
   sqlite?: SqliteOptions;
@@ -20,9 +20,12 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     let path = url.slice('sqlite:'.length);
     if (path.startsWith('//')) path = path.slice(2);
     if (path === '') throw new StorageError(`datastore URL ${url}: missing file path`);
+    // Drivers load on demand: the etcd client (gRPC) costs start-up time and memory a SQLite server never needs.
+    const { SqliteStore } = await import('./sqlite.js');
     return new SqliteStore(decodeURIComponent(path), opts.sqlite);
   }
   if (url.startsWith('etcd:') || url.startsWith('etcd3:')) {
+    const { EtcdStore, parseEtcdUrl } = await import('./etcd.js');
     const parsed = parseEtcdUrl(url);
     const store = new EtcdStore({ ...parsed, ...opts.etcd, hosts: opts.etcd?.hosts ?? parsed.hosts });
     try {
