@@ -39,7 +39,7 @@ export async function applyServerSidePatch(
     throw badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
   applied.metadata.name = name;
   const gvk = { group: def.group, version: s.version, kind: def.kind };
-  await checkPatchedFields(o.validation, gvk, applied, raw, ctx);
+  await checkPatchedFields(o.validation, gvk, applied, raw, ctx, 'application/apply-patch+yaml');
   const [{ kindSchema }] = await Promise.all([import('../api/schema/registry.js')]);
   const schema = kindSchema(def.group, s.version, def.kind);
   const m = managedFieldsModule();

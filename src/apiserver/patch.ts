@@ -17,6 +17,6 @@ export async function applyPatchBody(contentType: string, current: KubeObject, r
   const [{ applyPatch }, { kindSchema }] = await Promise.all([import('../api/patch/index.js'), import('../api/schema/registry.js')]);
   const schema = kindSchema(gvk.group, gvk.version, gvk.kind);
   const out = applyPatch(contentType, current, raw, schema) as KubeObject;
-  if (validation && validation !== 'Ignore') await checkPatchedFields(validation, gvk, out, raw, ctx);
+  if (validation && validation !== 'Ignore') await checkPatchedFields(validation, gvk, out, raw, ctx, contentType);
   return out;
 }

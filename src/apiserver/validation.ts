@@ -17,12 +17,17 @@ interface GVK {
 
 async function problems(gvk: GVK, obj: KubeObject, raw: Buffer | undefined, contentType: string | undefined): Promise<string[]> {
   const [{ kindSchema }, fc] = await Promise.all([import('../api/schema/registry.js'), import('../api/schema/fieldcheck.js')]);
-  const out: string[] = [];
+  const schema = kindSchema(gvk.group, gvk.version, gvk.kind);
   const mt = mediaType(contentType);
-  if (raw && (mt === 'application/json' || mt === '' || mt === 'application/merge-patch+json' || mt === 'application/strategic-merge-patch+json')) {
+  const isJSON = mt === 'application/json' || mt === '';
+  // Typed JSON bodies: upstream's messages in document order (a repeated unknown field counts as unknown).
+  if (raw && isJSON && schema) return fc.strictFieldErrors(raw.toString('utf8'), schema);
+  const out: string[] = [];
+  if (raw && (mt === 'application/yaml' || mt === 'application/apply-patch+yaml')) {
+    for (const d of fc.duplicateYAMLFields(raw.toString('utf8'))) out.push(`line ${d.line}: key "${d.key}" already set in map`);
+  } else if (raw && (isJSON || mt === 'application/merge-patch+json' || mt === 'application/strategic-merge-patch+json')) {
     for (const f of fc.duplicateFields(raw.toString('utf8'))) out.push(`duplicate field "${f}"`);
   }
-  const schema = kindSchema(gvk.group, gvk.version, gvk.kind);
   if (schema) for (const f of fc.unknownFields(obj, schema)) out.push(`unknown field "${f.replace(/^\./, '')}"`);
   return out;
 }
@@ -41,7 +46,7 @@ export async function checkFieldValidation(mode: FieldValidation, def: KindDef, 
   report(mode, gvk, await problems(gvk, obj, raw, contentType), ctx);
 }
 
-export async function checkPatchedFields(mode: FieldValidation, gvk: GVK, obj: KubeObject, raw: Buffer, ctx: RequestContext): Promise<void> {
+export async function checkPatchedFields(mode: FieldValidation, gvk: GVK, obj: KubeObject, raw: Buffer, ctx: RequestContext, contentType = 'application/merge-patch+json'): Promise<void> {
   if (mode === 'Ignore') return;
-  report(mode, gvk, await problems(gvk, obj, raw, 'application/json'), ctx);
+  report(mode, gvk, await problems(gvk, obj, raw, contentType), ctx);
 }
