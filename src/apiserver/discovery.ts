@@ -67,6 +67,8 @@ export class Discovery {
         list.push(def);
       }
     }
+    // Upstream lists a group version's resources alphabetically (kubectl `get all` follows this order).
+    for (const gm of this.byGroup.values()) for (const list of gm.values()) list.sort((a, b) => (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0));
     // Drop groups/versions with nothing served.
     for (const g of this.groups) g.versions = g.versions.filter((v) => (this.byGroup.get(g.group)?.get(v)?.length ?? 0) > 0);
     this.groups = this.groups.filter((g) => g.versions.length > 0);
