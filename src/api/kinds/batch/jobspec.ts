@@ -2,9 +2,9 @@
 // counts, completion modes, pod failure / success / replacement policies, the pod template and restartPolicy.
 
 import { duplicate, invalid, notSupported, required, type FieldError } from '../../errors.js';
-import { isDNS1123Subdomain, isQualifiedName } from '../../validation/names.js';
+import { isQualifiedName } from '../../validation/names.js';
 import { goInt32Slice, goOpaque, OMIT_VALUE } from '../meta/gofmt.js';
-import { arr, isRecord, nonNegative, rec, regexError, str } from '../meta/validation.js';
+import { arr, isDomainPrefixedPath, isRecord, nonNegative, rec, str, tooLongMax, tooMany } from '../meta/validation.js';
 import { templateErrors } from '../apps/workload.js';
 
 const MAX_PARALLELISM_INDEXED = 100000;
@@ -23,23 +23,6 @@ const POD_FAILURE_ACTIONS = ['Count', 'FailIndex', 'FailJob', 'Ignore'];
 const ON_EXIT_CODES_OPERATORS = ['In', 'NotIn'];
 const CONDITION_STATUSES = ['False', 'True', 'Unknown'];
 const goQuotedList = (xs: string[]): string => `[${xs.map((x) => JSON.stringify(x)).join(' ')}]`;
-
-export const tooMany = (field: string, actual: number, max: number): FieldError => ({ type: 'FieldValueTooMany', field, detail: `${actual}: must have at most ${max} items` });
-export const tooLongMax = (field: string, max: number): FieldError => ({ type: 'FieldValueTooLong', field, detail: `may not be longer than ${max}` });
-
-const HTTP_PATH_RE = /^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/;
-
-/** validation.IsDomainPrefixedPath. */
-export function isDomainPrefixedPath(path: string, v: string): FieldError[] {
-  if (v.length === 0) return [required(path, '')];
-  const i = v.indexOf('/');
-  if (i <= 0 || i === v.length - 1) return [invalid(path, v, 'must be a domain-prefixed path (such as "acme.io/foo")')];
-  const host = v.slice(0, i);
-  const rest = v.slice(i + 1);
-  const errs = isDNS1123Subdomain(host).map((m) => invalid(path, host, m));
-  if (!HTTP_PATH_RE.test(rest)) errs.push(invalid(path, rest, regexError('Invalid path', "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+")));
-  return errs;
-}
 
 /** validateIndexesFormat: parse "1,3-5" against completions; returns the number of indexes. */
 export function validateIndexesFormat(s: string, completions: number): number {

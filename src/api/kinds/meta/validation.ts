@@ -1,7 +1,7 @@
 // Small validators shared by the named-group kinds, with upstream's wording: non-negative fields, immutable
 // fields, int-or-percent values, path-segment names, and safe accessors for untyped JSON objects.
 
-import { invalid, type FieldError } from '../../errors.js';
+import { invalid, required, type FieldError } from '../../errors.js';
 import type { KubeObject, ObjectMeta } from '../../types.js';
 import { isDNS1123Subdomain, validateObjectMeta, validateObjectMetaUpdate, type NameValidator } from '../../validation/names.js';
 import { goIntOrString, type GoValue } from './gofmt.js';
@@ -141,3 +141,25 @@ export function stringMap(v: unknown): Record<string, string> | undefined {
 export function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
+
+// ---- list sizes, lengths and domain-prefixed paths ----
+
+/** field.TooMany. */
+export const tooMany = (field: string, actual: number, max: number): FieldError => ({ type: 'FieldValueTooMany', field, detail: `${actual}: must have at most ${max} items` });
+/** field.TooLongMaxLength. */
+export const tooLongMax = (field: string, max: number): FieldError => ({ type: 'FieldValueTooLong', field, detail: `may not be longer than ${max}` });
+
+const HTTP_PATH_RE = /^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/;
+
+/** validation.IsDomainPrefixedPath. */
+export function isDomainPrefixedPath(path: string, v: string): FieldError[] {
+  if (v.length === 0) return [required(path, '')];
+  const i = v.indexOf('/');
+  if (i <= 0 || i === v.length - 1) return [invalid(path, v, 'must be a domain-prefixed path (such as "acme.io/foo")')];
+  const host = v.slice(0, i);
+  const rest = v.slice(i + 1);
+  const errs = isDNS1123Subdomain(host).map((m) => invalid(path, host, m));
+  if (!HTTP_PATH_RE.test(rest)) errs.push(invalid(path, rest, regexError('Invalid path', "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+")));
+  return errs;
+}
+
