@@ -48,7 +48,20 @@ const INLINE = [
   'core.v1.EphemeralContainer.ephemeralContainerCommon',
   'core.v1.Probe.handler',
   'networking.v1.IngressRule.ingressRuleValue',
+  'core.v1.ConfigMapEnvSource.localObjectReference',
+  'core.v1.ConfigMapKeySelector.localObjectReference',
+  'core.v1.ConfigMapProjection.localObjectReference',
+  'core.v1.ConfigMapVolumeSource.localObjectReference',
+  'core.v1.SecretEnvSource.localObjectReference',
+  'core.v1.SecretKeySelector.localObjectReference',
+  'core.v1.SecretProjection.localObjectReference',
 ];
+
+/** Fields whose proto name is not their JSON name (go-to-protobuf lower-cased only the first letter of the Go name). */
+const JSON_NAMES = {
+  'authentication.v1.BoundObjectReference.uID': 'uid',
+  'networking.v1.IngressClassParametersReference.aPIGroup': 'apiGroup',
+};
 
 /** Wrapper messages of Go named slices (`type ExtraValue []string`): JSON is the bare list. */
 const STRING_LISTS = ['authentication.v1.ExtraValue', 'authorization.v1.ExtraValue', 'certificates.v1.ExtraValue', 'meta.v1.Verbs'];
@@ -229,12 +242,12 @@ function main() {
     const f = byShort.get(parent)?.fields.find((x) => x.name === i.slice(i.lastIndexOf('.') + 1));
     if (f) inlinedInto.set(short(f.typeName), [...(inlinedInto.get(short(f.typeName)) ?? []), parent]);
   }
-  const requiredOf = (name) => new Set((inlinedInto.get(name) ?? [name]).flatMap((n) => defs[defName(n)]?.required ?? []));
+  const requiredOf = (name) => new Set([name, ...(inlinedInto.get(name) ?? [])].flatMap((n) => defs[defName(n)]?.required ?? []));
   const missingDefs = [...seen].filter((n) => !defs[defName(n)] && !inlinedInto.has(n));
   if (missingDefs.length) console.warn(`no OpenAPI definition for: ${missingDefs.join(' ')}`);
 
   const inline = new Set(INLINE);
-  for (const i of INLINE) {
+  for (const i of [...INLINE, ...Object.keys(JSON_NAMES)]) {
     const [msg, field] = [i.slice(0, i.lastIndexOf('.')), i.slice(i.lastIndexOf('.') + 1)];
     if (!byShort.get(msg)?.fields.some((f) => f.name === field)) throw new Error(`inline ${i} not found`);
   }
@@ -247,9 +260,9 @@ function main() {
       if (f.label === LABEL_REPEATED && !t.startsWith('{')) t = `[${t}]`;
       const scalarOrMsg = f.label !== LABEL_REPEATED && !t.startsWith('{') && t !== 'by';
       const plainMessage = f.type === TYPE_MESSAGE && !special.has(t);
-      const keepZero = scalarOrMsg && !f.pointer && !plainMessage && required.has(f.name);
+      const keepZero = scalarOrMsg && !f.pointer && !plainMessage && required.has(JSON_NAMES[`${name}.${f.name}`] ?? f.name);
       const flags = (scalarOrMsg && f.pointer ? '?' : '') + (keepZero ? '!' : '') + (inline.has(`${name}.${f.name}`) ? '^' : '');
-      return `${f.name}=${f.number}:${t}${flags}`;
+      return `${JSON_NAMES[`${name}.${f.name}`] ?? f.name}=${f.number}:${t}${flags}`;
     });
     return `  '${name}': '${fields.join(' ')}',`;
   });

@@ -4,3 +4,4 @@
 export { decodeProtobufObject, PROTOBUF_MAGIC } from './decode.js';
 export type { ExpectedKind } from './decode.js';
 export { supportedKinds } from './schema.js';
+export { encodeProtobufObject } from './encode.js';
