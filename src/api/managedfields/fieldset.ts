@@ -13,8 +13,11 @@ export type PathElement = string;
 export type Path = readonly PathElement[];
 
 /** JSON text the way Go's encoding/json writes a string: `<`, `>`, `&`, U+2028 and U+2029 escaped. */
+const GO_ESCAPED = /[<>&\u2028\u2029]/;
 export function goJSONString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  const j = JSON.stringify(s);
+  if (!GO_ESCAPED.test(j)) return j;
+  return j.replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 /** Compact Go-style JSON of a JSON value, object keys sorted (as Go marshals maps). */
