@@ -7,7 +7,6 @@ import { formatQuantity, parseQuantity, roundUp, signQuantity, addQuantity, comp
 import { validateAnnotations } from '../../validation/names.js';
 import {
   FILE_MODE,
-  IS_NEGATIVE,
   NOT_POSITIVE,
   arr,
   defaultQuantityField,
@@ -1463,4 +1462,3 @@ export function canonicalResourceQuantity(v: unknown): string | undefined {
   }
 }
 
-export { IS_NEGATIVE };
