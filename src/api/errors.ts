@@ -11,7 +11,8 @@ export type FieldErrorType =
   | 'FieldValueForbidden'
   | 'FieldValueTooLong'
   | 'FieldValueTooMany'
-  | 'FieldValueTypeInvalid';
+  | 'FieldValueTypeInvalid'
+  | 'FieldValueNotFound';
 
 /** One invalid field, as `details.causes[]` of a 422 Invalid: `field: message`. */
 export interface FieldError {
@@ -41,6 +42,8 @@ export function fieldErrorBody(e: FieldError): string {
       return `Duplicate value: ${quote(e.value)}`;
     case 'FieldValueNotSupported':
       return `Unsupported value: ${quote(e.value)}${e.detail ? `: ${e.detail}` : ''}`;
+    case 'FieldValueNotFound':
+      return `Not found: ${quote(e.value)}`;
     case 'FieldValueTypeInvalid':
       return `Invalid value: ${quote(e.value)}${e.detail ? `: ${e.detail}` : ''}`;
     case 'FieldValueInvalid':

@@ -47,9 +47,8 @@ export async function applyServerSidePatch(
   const applyCtx: RequestContext = { ...ctx, skipFieldTracking: true };
 
   const run = (live: KubeObject | undefined): KubeObject => {
-    const r = m.applyServerSide({ live, applied: structuredClone(applied), manager: ctx.fieldManager!, force: o.force, schema, now: nowRFC3339(), apiVersion, subresource: o.subresource });
-    if (r.conflicts && r.conflicts.length) throw conflictError(def, name, r.conflicts);
-    return r.object;
+    // Conflicts throw upstream's 409 (grouped by manager) from api/managedfields.
+    return m.applyServerSide({ live, applied: structuredClone(applied), manager: ctx.fieldManager!, force: o.force, schema, now: nowRFC3339(), apiVersion, kind: def.kind, subresource: o.subresource }).object;
   };
 
   return resources.guaranteedUpdate(
@@ -72,17 +71,4 @@ export async function applyServerSidePatch(
       },
     },
   );
-}
-
-interface Conflict {
-  manager: string;
-  field: string;
-  apiVersion?: string;
-}
-
-function conflictError(def: KindDef, name: string, conflicts: Conflict[]): ApiError {
-  const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"${c.apiVersion ? ` using ${c.apiVersion}` : ''}`, field: c.field }));
-  const lines = causes.map((c) => `${c.message}: ${c.field}`);
-  const msg = conflicts.length === 1 ? `Apply failed with 1 conflict: ${lines[0]}` : `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
-  return new ApiError(409, 'Conflict', msg, { name, group: def.group, kind: def.plural, causes });
 }

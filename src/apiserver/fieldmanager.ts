@@ -1,7 +1,6 @@
 // Adapter from the registry's FieldManager hook to api/managedfields: every non-apply write records which
 // manager changed which fields (metadata.managedFields), as upstream's fieldmanager does.
 
-import type { FieldError } from '../api/errors.js';
 import type { KindDef } from '../api/kinds/types.js';
 import type { KubeObject } from '../api/types.js';
 import type { FieldManager, RequestContext } from './registry/store.js';
@@ -18,11 +17,6 @@ export async function initFieldManager(): Promise<void> {
 export function managedFieldsModule(): ManagedFieldsModule {
   if (!mod) throw new Error('field manager not initialised');
   return mod;
-}
-
-export function validateFieldManagerName(name: string): FieldError | undefined {
-  if (name.length > 128) return { type: 'FieldValueTooLong', field: 'fieldManager', detail: 'may not be more than 128 bytes' };
-  return undefined;
 }
 
 export function managerName(ctx: RequestContext): string {

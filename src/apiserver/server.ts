@@ -13,7 +13,7 @@ import { Admission } from './admission.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
 import { Discovery } from './discovery.js';
-import { loadFieldManager, validateFieldManagerName } from './fieldmanager.js';
+import { loadFieldManager, managedFieldsModule } from './fieldmanager.js';
 import { applyPatchBody, PATCH_TYPES } from './patch.js';
 import { decodeObjectBody, mediaType, parseJSON, parseResourceParts, readBody, type ParsedPath } from './request.js';
 import { apiVersionOf, fieldSet, nowRFC3339, ResourceStore, type DeleteOptions, type RequestContext } from './registry/store.js';
@@ -237,8 +237,8 @@ export class ApiServer {
       ctx.dryRun = true;
     }
     if (ctx.fieldManager !== undefined) {
-      const errs = validateFieldManagerName(ctx.fieldManager);
-      if (errs) throw invalidError('', 'Status', '', [errs]);
+      const errs = managedFieldsModule().validateFieldManager(ctx.fieldManager);
+      if (errs.length) throw invalidError('meta.k8s.io', method === 'PATCH' ? 'PatchOptions' : method === 'PUT' ? 'UpdateOptions' : 'CreateOptions', '', errs);
     }
 
     const reply = await this.route(req, res, method, verb, served, p, query, ctx, accept);
@@ -576,7 +576,7 @@ export class ApiServer {
     const validation = this.fieldValidation(query);
     const isApply = ct === 'application/apply-patch+yaml';
     if (isApply) {
-      if (!ctx.fieldManager) throw invalidError('', 'PatchOptions', '', [{ type: 'FieldValueRequired', field: 'fieldManager', detail: 'is required for apply patch' }]);
+      if (!ctx.fieldManager) throw invalidError('meta.k8s.io', 'PatchOptions', '', [{ type: 'FieldValueRequired', field: 'fieldManager', detail: 'is required for apply patch' }]);
       const force = query.get('force') === 'true';
       const { applyServerSidePatch } = await import('./apply.js');
       const { object, created } = await applyServerSidePatch(this.resources, s, ns, name, raw, ctx, { force, validation, subresource, toStored: (o) => this.toStored(s, o), checkBody: (o) => this.checkBody(s, o, ns) });

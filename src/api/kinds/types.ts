@@ -75,6 +75,10 @@ export interface KindDef {
   /** Called on a main-resource update before validation (status already carried over from `old`). */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
   validate?(obj: KubeObject): FieldError[];
+  /** Checks that apply on create only (upstream's Validate vs ValidateUpdate split). */
+  validateCreate?(obj: KubeObject): FieldError[];
+  /** Validator for metadata.name (default: DNS-1123 subdomain). */
+  nameValidator?(name: string): string[];
   /** Extra checks on update (immutable fields …); `validate` also runs on updates. */
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /** Validation of a `/status` update. */

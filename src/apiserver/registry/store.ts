@@ -9,6 +9,7 @@ import type { KindDef } from '../../api/kinds/types.js';
 import type { FieldSelector } from '../../api/selectors/fields.js';
 import type { Selector } from '../../api/selectors/labels.js';
 import { isObject, type KubeObject } from '../../api/types.js';
+import { validateManagedFields } from '../../api/managedfields/index.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../../api/validation/names.js';
 import {
   CompactedError,
@@ -253,9 +254,11 @@ export class ResourceStore {
 
   private validate(def: KindDef, obj: KubeObject, old?: KubeObject): void {
     const errs: FieldError[] = [];
-    errs.push(...validateObjectMeta(obj.metadata, def.namespaced));
+    errs.push(...validateObjectMeta(obj.metadata, def.namespaced, def.nameValidator));
+    errs.push(...validateManagedFields(obj));
     if (old) errs.push(...validateObjectMetaUpdate(obj.metadata, old.metadata));
     if (def.validate) errs.push(...def.validate(obj));
+    if (!old && def.validateCreate) errs.push(...def.validateCreate(obj));
     if (old && def.validateUpdate) errs.push(...def.validateUpdate(obj, old));
     if (errs.length) throw invalidError(def.group, def.kind, obj.metadata.name ?? obj.metadata.generateName ?? '', errs);
   }
