@@ -94,7 +94,7 @@ export function legacyValidateEvent(ev0: KubeObject, api: 'v1' | 'events.k8s.io/
 /** IsQualifiedName, including the regex complaint upstream adds for an empty name. */
 function qualifiedNameErrors(v: string): string[] {
   const errs = isQualifiedName(v);
-  if (v === '')
+  if (v === '' && !errs.some((e) => e.includes('regex used for validation')))
     errs.push(
       "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
     );
