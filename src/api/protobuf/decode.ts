@@ -79,6 +79,19 @@ export function decodeProtobufObject(body: Buffer, expected?: ExpectedKind): Kub
   return { apiVersion, kind, ...obj } as KubeObject;
 }
 
+/**
+ * Decode one message (by short name, e.g. `core.v1.PodSpec`) from its bytes without the envelope. Throws ApiError
+ * 400 for malformed bytes.
+ */
+export function decodeMessageJSON(message: string, raw: Uint8Array): Record<string, unknown> {
+  try {
+    return decodeMessage(new Reader(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)), messageDesc(message), 0);
+  } catch (e) {
+    if (e instanceof WireError) throw badRequest(`${shortName(message)}: ${e.message}`);
+    throw e;
+  }
+}
+
 interface Envelope {
   apiVersion: string;
   kind: string;
