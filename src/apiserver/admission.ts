@@ -4,7 +4,7 @@
 import type { KindDef } from '../api/kinds/types.js';
 import type { KubeObject } from '../api/types.js';
 import type { UserInfo } from './auth.js';
-import type { ResourceStore } from './registry/store.js';
+import type { RequestContext, ResourceStore } from './registry/store.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -20,6 +20,8 @@ export interface Attributes {
   user: UserInfo;
   dryRun: boolean;
   store: ResourceStore;
+  /** The request's context (hooks to undo or finish work once the write is decided). */
+  ctx?: RequestContext;
 }
 
 export interface AdmissionPlugin {

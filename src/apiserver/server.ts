@@ -11,6 +11,7 @@ import { isObject, type KubeObject } from '../api/types.js';
 import type { Store } from '../storage/interface.js';
 import { Admission } from './admission.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { ServiceAllocator, serviceAllocation } from './admission/service-alloc.js';
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
 import { Discovery } from './discovery.js';
 import { loadFieldManager, managedFieldsModule } from './fieldmanager.js';
@@ -32,6 +33,9 @@ export interface ApiServerOptions {
   /** host:port clients use, for APIVersions.serverAddressByClientCIDRs. */
   serverAddress: string;
   gitVersion: string;
+  /** Service ClusterIP range (default 10.43.0.0/16) and NodePort range (default 30000-32767). */
+  serviceCIDR?: string;
+  nodePortRange?: [number, number];
 }
 
 export const AGG_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -59,6 +63,8 @@ export class ApiServer {
   private readonly namespaceDef: KindDef | undefined;
   private readonly startedAt = Date.now();
   private ready = false;
+  readonly serviceAllocator: ServiceAllocator;
+  private repairTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: ApiServerOptions) {
     const kinds = [...allKinds(), ...virtualKinds];
@@ -73,6 +79,8 @@ export class ApiServer {
     }
     this.namespaceDef = allKinds().find((k) => k.group === '' && k.plural === 'namespaces');
     this.admission.add(namespaceLifecycle(() => this.namespaceDef));
+    this.serviceAllocator = new ServiceAllocator(opts.store, { serviceCIDR: opts.serviceCIDR ?? '10.43.0.0/16', nodePortRange: opts.nodePortRange ?? [30000, 32767] });
+    this.admission.add(serviceAllocation(this.serviceAllocator, () => this.kind('', 'services')));
     this.resources = new ResourceStore(opts.store, this.admission, loadFieldManager());
   }
 
@@ -93,7 +101,18 @@ export class ApiServer {
         }
       }
     }
+    const svcDef = this.kind('', 'services');
+    if (svcDef) {
+      const repair = () => this.serviceAllocator.repair(async () => (await this.resources.list(svcDef, undefined)).items);
+      await repair();
+      this.repairTimer = setInterval(() => void repair().catch(() => undefined), 60_000);
+      this.repairTimer.unref();
+    }
     this.ready = true;
+  }
+
+  stop(): void {
+    if (this.repairTimer) clearInterval(this.repairTimer);
   }
 
   systemContext(): RequestContext {

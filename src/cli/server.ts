@@ -18,12 +18,22 @@ const FLAGS = {
   port: { type: 'number', default: 6443, help: 'port to serve HTTPS on' },
   'advertise-address': { type: 'string', default: '', help: 'address written into the kubeconfig (default: bind address)' },
   'token-auth-file': { type: 'string', default: '', help: 'CSV file of bearer tokens: token,user,uid,"group1,group2"' },
+  'service-cluster-ip-range': { type: 'string', default: '10.43.0.0/16', help: 'CIDR from which Service ClusterIPs are allocated' },
+  'service-node-port-range': { type: 'string', default: '30000-32767', help: 'port range for NodePort Services' },
 } as const;
+
+function parsePortRange(s: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(s);
+  if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) > 65535) throw new FlagError(`invalid --service-node-port-range "${s}" (want e.g. 30000-32767)`);
+  return [Number(m[1]), Number(m[2])];
+}
 
 export async function runServer(argv: string[]): Promise<void> {
   let f;
+  let nodePortRange: [number, number];
   try {
     f = parseFlags(FLAGS, argv);
+    nodePortRange = parsePortRange(f['service-node-port-range']);
   } catch (e) {
     if (e instanceof FlagError && e.message === 'help') {
       console.log(`Usage: k8ts server [flags]\n\nFlags:\n${flagHelp(FLAGS)}`);
@@ -49,6 +59,8 @@ export async function runServer(argv: string[]): Promise<void> {
     authorizer: new AllowAuthenticatedAuthorizer(),
     serverAddress: `${host}:${f.port}`,
     gitVersion: VERSION,
+    serviceCIDR: f['service-cluster-ip-range'],
+    nodePortRange,
   });
   await api.bootstrap();
 

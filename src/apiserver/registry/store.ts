@@ -35,6 +35,18 @@ export interface RequestContext {
   warnings: string[];
   /** Server-side apply computed managedFields itself: don't record an Update operation. */
   skipFieldTracking?: boolean;
+  /** Run when the write was refused after admission reserved something (e.g. a ClusterIP). */
+  onAbort?: (() => Promise<void>)[];
+  /** Run after the write is stored. */
+  afterCommit?: (() => Promise<void>)[];
+  /** Run after the object is gone from the store. */
+  afterDelete?: (() => Promise<void>)[];
+}
+
+async function runHooks(hooks: (() => Promise<void>)[] | undefined): Promise<void> {
+  if (!hooks?.length) return;
+  const list = hooks.splice(0);
+  await Promise.allSettled(list.map((h) => h()));
 }
 
 /** Hooks to keep metadata.managedFields up to date (implemented by api/managedfields; absent = not tracked). */
@@ -265,6 +277,17 @@ export class ResourceStore {
 
   /** Create an object (already decoded into the stored version, namespace resolved). */
   async create(def: KindDef, ns: string | undefined, input: KubeObject, ctx: RequestContext): Promise<KubeObject> {
+    try {
+      const out = await this.createInner(def, ns, input, ctx);
+      await runHooks(ctx.afterCommit);
+      return out;
+    } catch (e) {
+      await runHooks(ctx.onAbort);
+      throw e;
+    }
+  }
+
+  private async createInner(def: KindDef, ns: string | undefined, input: KubeObject, ctx: RequestContext): Promise<KubeObject> {
     const obj = input;
     obj.apiVersion = apiVersionOf(def.group, def.version);
     obj.kind = def.kind;
@@ -283,9 +306,9 @@ export class ResourceStore {
     else delete meta.generation;
     def.defaults?.(obj);
     def.prepareForCreate?.(obj);
-    await this.admission.mutate({ operation: 'CREATE', def, namespace: ns, name: meta.name ?? '', object: obj, user: ctx.user, dryRun: ctx.dryRun, store: this });
+    await this.admission.mutate({ operation: 'CREATE', def, namespace: ns, name: meta.name ?? '', object: obj, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
     this.validate(def, obj);
-    await this.admission.validate({ operation: 'CREATE', def, namespace: ns, name: meta.name ?? '', object: obj, user: ctx.user, dryRun: ctx.dryRun, store: this });
+    await this.admission.validate({ operation: 'CREATE', def, namespace: ns, name: meta.name ?? '', object: obj, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
     const tracked = this.fieldManager && !ctx.skipFieldTracking ? this.fieldManager.update(undefined, obj, ctx, def) : obj;
     if (ctx.dryRun) {
       if (await this.store.get(this.key(def, ns, meta.name!))) throw alreadyExists(def.group, def.plural, meta.name!);
@@ -313,6 +336,24 @@ export class ResourceStore {
     ctx: RequestContext,
     mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>,
     opts: { subresource?: string; preconditionRV?: string; allowCreate?: (ns: string | undefined) => Promise<KubeObject> } = {},
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    try {
+      const out = await this.guaranteedUpdateInner(def, ns, name, ctx, mutate, opts);
+      await runHooks(ctx.afterCommit);
+      return out;
+    } catch (e) {
+      await runHooks(ctx.onAbort);
+      throw e;
+    }
+  }
+
+  private async guaranteedUpdateInner(
+    def: KindDef,
+    ns: string | undefined,
+    name: string,
+    ctx: RequestContext,
+    mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>,
+    opts: { subresource?: string; preconditionRV?: string; allowCreate?: (ns: string | undefined) => Promise<KubeObject> },
   ): Promise<{ object: KubeObject; created: boolean }> {
     for (let attempt = 0; ; attempt++) {
       const key = this.key(def, ns, name);
@@ -406,9 +447,9 @@ export class ResourceStore {
           ]);
       }
     }
-    await this.admission.mutate({ operation: 'UPDATE', def, namespace: ns, name: cm.name ?? '', object: obj, oldObject: current, subresource, user: ctx.user, dryRun: ctx.dryRun, store: this });
+    await this.admission.mutate({ operation: 'UPDATE', def, namespace: ns, name: cm.name ?? '', object: obj, oldObject: current, subresource, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
     if (subresource !== 'status') this.validate(def, obj, current);
-    await this.admission.validate({ operation: 'UPDATE', def, namespace: ns, name: cm.name ?? '', object: obj, oldObject: current, subresource, user: ctx.user, dryRun: ctx.dryRun, store: this });
+    await this.admission.validate({ operation: 'UPDATE', def, namespace: ns, name: cm.name ?? '', object: obj, oldObject: current, subresource, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
     const tracked = this.fieldManager && !ctx.skipFieldTracking ? this.fieldManager.update(current, obj, ctx, def, subresource) : obj;
     const a = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: undefined } };
     const b = { ...current, metadata: { ...current.metadata, resourceVersion: undefined } };
@@ -438,7 +479,7 @@ export class ResourceStore {
         throw conflict(def.group, def.plural, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
       if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion)
         throw conflict(def.group, def.plural, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
-      await this.admission.validate({ operation: 'DELETE', def, namespace: ns, name, object: undefined, oldObject: current, user: ctx.user, dryRun: ctx.dryRun, store: this });
+      await this.admission.validate({ operation: 'DELETE', def, namespace: ns, name, object: undefined, oldObject: current, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
 
       const next = deepClone(current);
       const m = next.metadata;
@@ -486,6 +527,7 @@ export class ResourceStore {
         if (immediate) {
           const del = await this.store.delete(key, kv.modRevision);
           next.metadata.resourceVersion = String(del.modRevision);
+          await runHooks(ctx.afterDelete);
           return { object: next, deleted: true };
         }
         if (!changed) return { object: current, deleted: false };
