@@ -87,7 +87,7 @@ export function decodeMessageJSON(message: string, raw: Uint8Array): Record<stri
   try {
     return decodeMessage(new Reader(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)), messageDesc(message), 0);
   } catch (e) {
-    if (e instanceof WireError) throw badRequest(`${shortName(message)}: ${e.message}`);
+    if (e instanceof WireError) throw badRequest(`${messageDesc(message).short}: ${e.message}`);
     throw e;
   }
 }
@@ -109,8 +109,8 @@ function readEnvelope(r: Reader): Envelope {
       r.pos = end;
       while (!tm.atEnd()) {
         const [n, w] = tm.tag('TypeMeta');
-        if (n === 1 && w === WIRE_BYTES) env.apiVersion = tm.bytes().toString('utf8');
-        else if (n === 2 && w === WIRE_BYTES) env.kind = tm.bytes().toString('utf8');
+        if (n === 1 && w === WIRE_BYTES) env.apiVersion = tm.string();
+        else if (n === 2 && w === WIRE_BYTES) env.kind = tm.string();
         else if (n <= 2) throw new WireError(`proto: wrong wireType = ${w} for field ${n === 1 ? 'APIVersion' : 'Kind'}`);
         else tm.skip(w);
       }
@@ -132,7 +132,7 @@ function decodeMessage(r: Reader, desc: MessageDesc, depth: number): JsonObject 
 function decodeInto(r: Reader, desc: MessageDesc, out: JsonObject, depth: number): void {
   if (depth > MAX_DEPTH) throw new WireError(`proto: ${desc.name}: messages nested more than ${MAX_DEPTH} deep`);
   while (!r.atEnd()) {
-    const [num, wire] = r.tag(shortName(desc.name));
+    const [num, wire] = r.tag(desc.short);
     const f = desc.byNumber.get(num);
     if (!f) {
       r.skip(wire); // unknown fields are skipped, as gogo's Unmarshal does
@@ -174,8 +174,8 @@ function decodeInto(r: Reader, desc: MessageDesc, out: JsonObject, depth: number
       r.pos = end;
     } else {
       const value = readValue(r, f, wire, depth);
-      if (value === OMIT || (!f.pointer && !f.keepZero && isZero(value))) delete out[f.json];
-      else out[f.json] = value;
+      if (value !== OMIT && (f.pointer || f.keepZero || !isZero(value))) out[f.json] = value;
+      else if (f.json in out) delete out[f.json]; // a later zero overrides an earlier value
     }
   }
 }
@@ -261,7 +261,7 @@ function fillZeroStructs(desc: MessageDesc, out: JsonObject): void {
 function readScalar(r: Reader, t: ScalarType): Json {
   switch (t) {
     case 's':
-      return r.bytes().toString('utf8');
+      return r.string();
     case 'by':
       return r.bytes().toString('base64');
     case 'b': {
@@ -461,9 +461,4 @@ function isZero(v: Json): boolean {
 
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** `apps.v1.DeploymentSpec` → `DeploymentSpec`, as gogo names messages in errors. */
-function shortName(name: string): string {
-  return name.slice(name.lastIndexOf('.') + 1);
 }

@@ -60,6 +60,13 @@ export class Reader {
     return end;
   }
 
+  string(): string {
+    const end = this.lengthEnd();
+    const s = this.buf.toString('utf8', this.pos, end);
+    this.pos = end;
+    return s;
+  }
+
   bytes(): Buffer {
     const end = this.lengthEnd();
     const b = this.buf.subarray(this.pos, end);

@@ -43,6 +43,8 @@ export interface FieldDesc {
 
 export interface MessageDesc {
   name: string;
+  /** Last part of the name (`DeploymentSpec`), as gogo names messages in errors. */
+  short: string;
   fields: readonly FieldDesc[];
   byNumber: ReadonlyMap<number, FieldDesc>;
   byJson: ReadonlyMap<string, FieldDesc>;
@@ -91,7 +93,7 @@ export function messageDesc(name: string): MessageDesc {
   const spec = messages[name];
   if (spec === undefined) throw new Error(`descriptor table: no message ${name}`);
   const fields = spec === '' ? [] : spec.split(' ').map((t) => parseField(name, t));
-  d = { name, fields, byNumber: new Map(fields.map((f) => [f.num, f])), byJson: new Map(fields.map((f) => [f.json, f])) };
+  d = { name, short: name.slice(name.lastIndexOf('.') + 1), fields, byNumber: new Map(fields.map((f) => [f.num, f])), byJson: new Map(fields.map((f) => [f.json, f])) };
   cache.set(name, d);
   return d;
 }

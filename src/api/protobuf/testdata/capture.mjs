@@ -163,7 +163,7 @@ const server = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.read
     if (body.length && ct.startsWith('application/vnd.kubernetes.protobuf')) {
       const name = `${current}${seq++ ? `-${seq}` : ''}`;
       fs.writeFileSync(path.join(here, `${name}.bin`), body);
-      index[name] = { command: currentArgs.join(' '), method: req.method, path: p };
+      index[name] = { command: currentArgs.join(' ').replaceAll(tmp, '<tmp>'), method: req.method, path: p };
       captured.push(name);
       try {
         obj = decodeProtobufObject(body);
