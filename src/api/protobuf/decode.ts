@@ -3,10 +3,12 @@
 // field by field with the descriptor table.
 //
 // Zero values: gogo-protobuf writes every non-pointer Go field, zero or not, so a zero there means "unset" and is
-// dropped (as encoding/json's omitempty would). Pointer fields are written only when set, so theirs are kept
-// (`--replicas=0` stays 0). Non-pointer struct fields are always present in Go, so they become `{}` even when absent
-// from the bytes (`strategy: {}`, `status: {}`, like kubectl's own JSON), except the types with their own JSON form
-// (a zero Time is dropped instead of `null`, a zero IntOrString is dropped).
+// dropped (as encoding/json's omitempty would), unless the Go field has no omitempty (`currentReplicas: 0`, as Go's
+// JSON shows it). Pointer fields are written only when set, so theirs are kept (`--replicas=0` stays 0). Non-pointer
+// struct fields are always present in Go, so they become `{}` even when absent from the bytes (`strategy: {}`,
+// `status: {}`, like kubectl's own JSON), except the types with their own JSON form: a zero Time is left out instead
+// of `null`, and a non-pointer zero IntOrString is left out (Go treats it as unset when defaulting).
+// The result equals `kubectl create … --dry-run=client -o json` minus `creationTimestamp: null` (decode.test.ts).
 
 import { badRequest, ApiError } from '../errors.js';
 import { tryParseQuantity } from '../quantity.js';
