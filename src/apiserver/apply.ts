@@ -6,7 +6,7 @@ import { isObject, type KubeObject } from '../api/types.js';
 import { managedFieldsModule } from './fieldmanager.js';
 import { apiVersionOf, nowRFC3339, type RequestContext, type ResourceStore } from './registry/store.js';
 import { parseYAML } from './request.js';
-import { checkPatchedFields, type FieldValidation } from './validation.js';
+import { checkPatchedFields, pruneUnknown, type FieldValidation } from './validation.js';
 
 interface Served {
   def: KindDef;
@@ -40,6 +40,7 @@ export async function applyServerSidePatch(
   applied.metadata.name = name;
   const gvk = { group: def.group, version: s.version, kind: def.kind };
   await checkPatchedFields(o.validation, gvk, applied, raw, ctx, 'application/apply-patch+yaml');
+  await pruneUnknown(gvk, applied);
   const [{ kindSchema }] = await Promise.all([import('../api/schema/registry.js')]);
   const schema = kindSchema(def.group, s.version, def.kind);
   const m = managedFieldsModule();

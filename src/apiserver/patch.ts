@@ -18,5 +18,6 @@ export async function applyPatchBody(contentType: string, current: KubeObject, r
   const schema = kindSchema(gvk.group, gvk.version, gvk.kind);
   const out = applyPatch(contentType, current, raw, schema) as KubeObject;
   if (validation && validation !== 'Ignore') await checkPatchedFields(validation, gvk, out, raw, ctx, contentType);
+  if (schema) (await import('../api/schema/fieldcheck.js')).pruneUnknownFields(out, schema);
   return out;
 }

@@ -58,7 +58,7 @@ export function parseYAML(text: string): unknown {
 }
 
 /** Decode an object body by its Content-Type (json, yaml, protobuf). */
-export async function decodeObjectBody(body: Buffer, contentType: string | undefined): Promise<unknown> {
+export async function decodeObjectBody(body: Buffer, contentType: string | undefined, expected?: { apiVersion: string; kind: string }): Promise<unknown> {
   const mt = mediaType(contentType);
   if (body.length === 0) throw badRequest('request body must not be empty');
   switch (mt) {
@@ -71,7 +71,7 @@ export async function decodeObjectBody(body: Buffer, contentType: string | undef
       return parseYAML(body.toString('utf8'));
     case 'application/vnd.kubernetes.protobuf':
       // Loaded on first use: protobuf bodies come only from typed clients.
-      return (await import('../api/protobuf/index.js')).decodeProtobufObject(body);
+      return (await import('../api/protobuf/index.js')).decodeProtobufObject(body, expected);
     default:
       throw unsupportedMediaType(
         `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,

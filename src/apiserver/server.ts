@@ -21,7 +21,7 @@ import { apiVersionOf, fieldSet, nowRFC3339, ResourceStore, type DeleteOptions, 
 import { deepClone } from './registry/objects.js';
 import { statusOf, successStatus } from './status.js';
 import { toTable, wantsTable, type IncludeObject } from './table.js';
-import { checkFieldValidation, type FieldValidation } from './validation.js';
+import { checkFieldValidation, pruneUnknown, type FieldValidation } from './validation.js';
 import { virtualKinds, handleVirtualCreate } from './virtual.js';
 import { serveWatch } from './watch.js';
 import { bindPod, evictPod, getScale, scaleFromBody } from './subresources.js';
@@ -381,16 +381,18 @@ export class ApiServer {
         return undefined;
       case 'create': {
         const raw = await readBody(req);
-        const body = this.checkBody(s, await decodeObjectBody(raw, req.headers['content-type']), ns);
+        const body = this.checkBody(s, await decodeObjectBody(raw, req.headers['content-type'], { apiVersion: apiVersionOf(s.def.group, s.version), kind: s.def.kind }), ns);
         await checkFieldValidation(this.fieldValidation(query), s.def, s.version, body, raw, req.headers['content-type'], ctx);
         if (p.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
+        await pruneUnknown({ group: def.group, version: s.version, kind: def.kind }, body);
         const created = await this.resources.create(def, ns, this.toStored(s, body), ctx);
         return { status: 201, body: this.toServed(s, created) };
       }
       case 'update': {
         const raw = await readBody(req);
-        const body = this.checkBody(s, await decodeObjectBody(raw, req.headers['content-type']), ns);
+        const body = this.checkBody(s, await decodeObjectBody(raw, req.headers['content-type'], { apiVersion: apiVersionOf(s.def.group, s.version), kind: s.def.kind }), ns);
         await checkFieldValidation(this.fieldValidation(query), s.def, s.version, body, raw, req.headers['content-type'], ctx);
+        await pruneUnknown({ group: def.group, version: s.version, kind: def.kind }, body);
         const { object, created } = await this.resources.update(def, ns, p.name!, this.toStored(s, body), ctx);
         return { status: created ? 201 : 200, body: this.toServed(s, object) };
       }
@@ -434,7 +436,7 @@ export class ApiServer {
       if (method === 'GET') return this.replyObject(s, this.toServed(s, await this.resources.get(def, ns, name)), accept, query);
       if (method === 'PUT') {
         const raw = await readBody(req);
-        const body = this.checkBody(s, await decodeObjectBody(raw, req.headers['content-type']), ns);
+        const body = this.checkBody(s, await decodeObjectBody(raw, req.headers['content-type'], { apiVersion: apiVersionOf(s.def.group, s.version), kind: s.def.kind }), ns);
         body.metadata.name ??= name;
         const rv = body.metadata.resourceVersion;
         const { object } = await this.resources.guaranteedUpdate(def, ns, name, ctx, () => this.toStored(s, body), { subresource: 'status', preconditionRV: rv || undefined });
@@ -628,7 +630,7 @@ export class ApiServer {
     const q = url.searchParams;
     let opts: DeleteOptions = {};
     if (raw.length) {
-      const body = mediaType(req.headers['content-type']) === 'application/vnd.kubernetes.protobuf' ? await decodeObjectBody(raw, req.headers['content-type']) : parseJSON(raw.toString('utf8'));
+      const body = mediaType(req.headers['content-type']) === 'application/vnd.kubernetes.protobuf' ? await decodeObjectBody(raw, req.headers['content-type'], { apiVersion: apiVersionOf(s.def.group, s.version), kind: s.def.kind }) : parseJSON(raw.toString('utf8'));
       if (!isObject(body)) throw badRequest('DeleteOptions must be an object');
       opts = body as DeleteOptions;
     }

@@ -50,3 +50,10 @@ export async function checkPatchedFields(mode: FieldValidation, gvk: GVK, obj: K
   if (mode === 'Ignore') return;
   report(mode, gvk, await problems(gvk, obj, raw, contentType), ctx);
 }
+
+/** Remove fields the kind's schema does not know (upstream's typed decoding drops them at every level). */
+export async function pruneUnknown(gvk: GVK, obj: KubeObject): Promise<void> {
+  const [{ kindSchema }, { pruneUnknownFields }] = await Promise.all([import('../api/schema/registry.js'), import('../api/schema/fieldcheck.js')]);
+  const schema = kindSchema(gvk.group, gvk.version, gvk.kind);
+  if (schema) pruneUnknownFields(obj, schema);
+}

@@ -88,6 +88,10 @@ export interface KindDef {
   table?: TableDef;
   /** Field-selector values beyond metadata.name / metadata.namespace, e.g. {'spec.nodeName': …}. */
   fieldLabels?(obj: KubeObject): Record<string, string>;
-  /** Graceful deletion default for this kind (pods: spec.terminationGracePeriodSeconds). Undefined = immediate. */
-  defaultGracePeriodSeconds?(obj: KubeObject): number | undefined;
+  /**
+   * Graceful deletion: the grace period to use given the one requested in DeleteOptions (upstream's
+   * CheckGracefulDelete; pods: unscheduled → 0, else requested ?? terminationGracePeriodSeconds). Undefined or
+   * absent = delete immediately.
+   */
+  gracePeriodSeconds?(obj: KubeObject, requested: number | undefined): number | undefined;
 }

@@ -309,6 +309,9 @@ export const fieldsAddedAfter132: Readonly<Record<string, readonly string[]>> = 
   'io.k8s.api.storage.v1.CSIDriverSpec': ['nodeAllocatableUpdatePeriodSeconds'],
   'io.k8s.api.apps.v1.DeploymentStatus': ['terminatingReplicas'],
   'io.k8s.api.apps.v1.ReplicaSetStatus': ['terminatingReplicas'],
+  // Found by comparing with kubectl 1.32's own protobuf descriptors.
+  [`${core}NodeSystemInfo`]: ['swap'],
+  'io.k8s.api.storage.v1.VolumeError': ['errorCode'],
 };
 
 /** Definitions that only 1.33 has (dropped with the fields above). */

@@ -47,6 +47,34 @@ function walk(value: unknown, schema: SchemaNode | undefined, path: string, out:
 }
 
 /**
+ * Drop (in place) every field `schema` does not declare, as decoding into upstream's typed structs does whatever
+ * the fieldValidation level: built-in objects never store unknown fields. Same traversal rules as unknownFields.
+ */
+export function pruneUnknownFields(obj: unknown, schema: SchemaNode): void {
+  prune(obj, schema);
+}
+
+function prune(value: unknown, schema: SchemaNode | undefined): void {
+  if (!schema || value === null || typeof value !== 'object') return;
+  if (schema['x-kubernetes-preserve-unknown-fields']) return;
+  if (Array.isArray(value)) {
+    if (schema.items) for (const v of value) prune(v, schema.items);
+    return;
+  }
+  const props = schema.properties;
+  const extra = schema.additionalProperties;
+  if (!props && (extra === undefined || extra === true)) return;
+  const rec = value as Record<string, unknown>;
+  for (const k of Object.keys(rec)) {
+    const child = props?.[k];
+    if (child) prune(rec[k], child);
+    else if (extra !== undefined && extra !== false) {
+      if (extra !== true) prune(rec[k], extra);
+    } else delete rec[k];
+  }
+}
+
+/**
  * Paths (without a leading ".", as upstream prints them: `duplicate field "spec.replicas"`) of keys repeated within
  * one object of a JSON text. Deduplicated, in order of appearance. Malformed JSON yields what was found before the
  * error (the body's parse error is reported elsewhere).

@@ -31,7 +31,7 @@ const podDef: KindDef = {
   singular: 'pod',
   namespaced: true,
   status: true,
-  defaultGracePeriodSeconds: (o) => ((o.spec as { nodeName?: string } | undefined)?.nodeName ? 30 : 0),
+  gracePeriodSeconds: (o, requested) => ((o.spec as { nodeName?: string } | undefined)?.nodeName ? (requested ?? 30) : 0),
   fieldLabels: (o) => ({ 'spec.nodeName': String((o.spec as { nodeName?: string } | undefined)?.nodeName ?? '') }),
 };
 const deployDef: KindDef = { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', singular: 'deployment', namespaced: true, status: true, generationFields: ['spec'] };

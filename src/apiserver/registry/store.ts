@@ -504,8 +504,7 @@ export class ResourceStore {
       if (fins.size) m.finalizers = [...fins];
       else delete m.finalizers;
 
-      let grace = def.defaultGracePeriodSeconds?.(current);
-      if (grace !== undefined && opts.gracePeriodSeconds !== undefined) grace = opts.gracePeriodSeconds;
+      let grace = def.gracePeriodSeconds?.(current, opts.gracePeriodSeconds);
       if (grace !== undefined && grace < 0) grace = 0;
       const graceful = grace !== undefined && grace > 0;
       if (m.deletionTimestamp) {

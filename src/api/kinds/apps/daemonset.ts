@@ -1,7 +1,7 @@
 // apps/v1 DaemonSet strategy: defaults, validation (ValidateDaemonSet*), the template-generation annotation kept
 // by PrepareForCreate/Update, /status and the `kubectl get ds` columns.
 
-import { forbidden, invalid, notSupported, required, type FieldError } from '../../errors.js';
+import { invalid, notSupported, required, type FieldError } from '../../errors.js';
 import type { KubeObject } from '../../types.js';
 import { ageColumn, ageOf, col, formatLabels, nameColumn } from '../table.js';
 import type { KindDef } from '../types.js';

@@ -247,12 +247,12 @@ test('field labels and graceful deletion period', () => {
     'status.podIP': '10.0.0.9',
     'status.nominatedNodeName': '',
   });
-  assert.equal(pods.defaultGracePeriodSeconds!(obj), 30);
+  assert.equal(pods.gracePeriodSeconds!(obj, undefined), 30);
   (obj.spec as Obj).terminationGracePeriodSeconds = 5;
-  assert.equal(pods.defaultGracePeriodSeconds!(obj), 5);
+  assert.equal(pods.gracePeriodSeconds!(obj, undefined), 5);
   (obj.status as Obj).phase = 'Succeeded';
-  assert.equal(pods.defaultGracePeriodSeconds!(obj), 0, 'terminal pods go at once');
-  assert.equal(pods.defaultGracePeriodSeconds!(newPod()), 0, 'unscheduled pods go at once');
+  assert.equal(pods.gracePeriodSeconds!(obj, undefined), 0, 'terminal pods go at once');
+  assert.equal(pods.gracePeriodSeconds!(newPod(), 5), 0, 'unscheduled pods go at once');
 });
 
 test('discovery metadata', () => {

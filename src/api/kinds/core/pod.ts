@@ -442,12 +442,13 @@ export const pods: KindDef = {
       'status.nominatedNodeName': str(status.nominatedNodeName),
     };
   },
-  defaultGracePeriodSeconds(o) {
-    // CheckGracefulDeleteByPod: unscheduled or terminated pods go at once; negative periods become 1.
+  gracePeriodSeconds(o, requested) {
+    // CheckGracefulDeleteByPod: unscheduled or terminated pods go at once, whatever was requested; negative
+    // periods become 1.
     const spec = obj(o.spec) ?? {};
     const phase = str(obj(o.status)?.phase);
     if (!str(spec.nodeName) || phase === 'Failed' || phase === 'Succeeded') return 0;
-    const g = num(spec.terminationGracePeriodSeconds) ?? 30;
+    const g = requested ?? num(spec.terminationGracePeriodSeconds) ?? 30;
     return g < 0 ? 1 : g;
   },
 };
