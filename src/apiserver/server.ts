@@ -630,7 +630,7 @@ export class ApiServer {
     const q = url.searchParams;
     let opts: DeleteOptions = {};
     if (raw.length) {
-      const body = mediaType(req.headers['content-type']) === 'application/vnd.kubernetes.protobuf' ? await decodeObjectBody(raw, req.headers['content-type'], { apiVersion: apiVersionOf(s.def.group, s.version), kind: s.def.kind }) : parseJSON(raw.toString('utf8'));
+      const body = mediaType(req.headers['content-type']) === 'application/vnd.kubernetes.protobuf' ? await decodeObjectBody(raw, req.headers['content-type'], { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' }) : parseJSON(raw.toString('utf8'));
       if (!isObject(body)) throw badRequest('DeleteOptions must be an object');
       opts = body as DeleteOptions;
     }
