@@ -461,6 +461,12 @@ export class ApiServer {
       }
       throw methodNotAllowed('the server does not allow this method on the requested resource');
     }
+    if (def.group === '' && def.plural === 'namespaces' && sub === 'finalize' && method === 'PUT') {
+      const body = this.checkBody(s, await decodeObjectBody(await readBody(req), req.headers['content-type'], { apiVersion: 'v1', kind: 'Namespace' }), undefined);
+      const rv = body.metadata.resourceVersion;
+      const { object } = await this.resources.guaranteedUpdate(def, undefined, name, ctx, () => body, { subresource: 'finalize', preconditionRV: rv || undefined });
+      return { status: 200, body: object };
+    }
     if (def.group === '' && def.plural === 'pods' && sub === 'binding' && method === 'POST') {
       const body = (await decodeObjectBody(await readBody(req), req.headers['content-type'])) as KubeObject;
       await bindPod(this.resources, def, ns, name, body, ctx);

@@ -94,4 +94,8 @@ export interface KindDef {
    * absent = delete immediately.
    */
   gracePeriodSeconds?(obj: KubeObject, requested: number | undefined): number | undefined;
+  /** Deletion waits while this is true, besides metadata.finalizers (namespaces: spec.finalizers). */
+  pendingDeletion?(obj: KubeObject): boolean;
+  /** Mutate an object whose deletion starts but must wait (namespaces: status.phase Terminating). */
+  prepareForDeletion?(obj: KubeObject): void;
 }

@@ -370,7 +370,7 @@ export class ResourceStore {
       if (next === current) return { object: current, created: false };
       if (ctx.dryRun) return { object: next, created: false };
       try {
-        if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && this.readyToDelete(next)) {
+        if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && this.readyToDelete(next) && !def.pendingDeletion?.(next)) {
           const del = await this.store.delete(key, kv.modRevision);
           next.metadata.resourceVersion = String(del.modRevision);
           return { object: next, created: false };
@@ -413,7 +413,16 @@ export class ResourceStore {
     else delete meta.generation;
     delete meta.selfLink;
 
-    if (subresource === 'status') {
+    if (subresource === 'finalize') {
+      // /finalize changes only spec.finalizers (namespaces).
+      const fins = (isObject(obj.spec) ? (obj.spec as { finalizers?: unknown }).finalizers : undefined) as string[] | undefined;
+      const next = deepClone(current);
+      const spec = (isObject(next.spec) ? next.spec : (next.spec = {})) as { finalizers?: string[] };
+      if (fins === undefined) delete spec.finalizers;
+      else spec.finalizers = fins;
+      Object.assign(obj, next);
+      for (const k of Object.keys(obj)) if (!(k in next)) delete obj[k];
+    } else if (subresource === 'status') {
       // Status updates change only status (upstream ResetObjectMetaForStatus + status strategies).
       const keepStatus = obj.status;
       const next = deepClone(current);
@@ -514,12 +523,13 @@ export class ResourceStore {
           m.deletionTimestamp = nowRFC3339(new Date(Date.now() + grace * 1000));
           changed = true;
         }
-      } else if (graceful || fins.size > 0) {
+      } else if (graceful || fins.size > 0 || def.pendingDeletion?.(next)) {
         m.deletionTimestamp = nowRFC3339(new Date(Date.now() + (grace ?? 0) * 1000));
         m.deletionGracePeriodSeconds = grace ?? 0;
+        def.prepareForDeletion?.(next);
         changed = true;
       }
-      const pendingFinalizers = (m.finalizers ?? []).length > 0;
+      const pendingFinalizers = (m.finalizers ?? []).length > 0 || (def.pendingDeletion?.(next) ?? false);
       const immediate = !pendingFinalizers && (m.deletionGracePeriodSeconds ?? 0) === 0;
       if (ctx.dryRun) return { object: next, deleted: immediate };
       try {

@@ -49,6 +49,12 @@ export const namespaces: KindDef = {
     if (oldFins === undefined) delete spec.finalizers;
     else spec.finalizers = oldFins;
   },
+  // Deleting a namespace makes it Terminating until the namespace controller has emptied it and removed
+  // spec.finalizers through /finalize (upstream's namespace REST storage).
+  pendingDeletion: (o) => arr(obj(o.spec)?.finalizers).length > 0,
+  prepareForDeletion(o) {
+    ensureObj(o, 'status').phase = 'Terminating';
+  },
   validate(o) {
     const errs = stricterNameErrors(o.metadata, isDNS1123Label);
     for (const f of arr(obj(o.spec)?.finalizers)) errs.push(...validateNamespaceFinalizer(str(f), 'spec.finalizers'));
