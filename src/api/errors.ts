@@ -25,7 +25,23 @@ export interface FieldError {
   detail?: string;
 }
 
-const quote = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === undefined || v === null ? 'null' : JSON.stringify(v));
+/** A value that prints itself the way Go's %#v would (see api/kinds/meta/gofmt.ts). */
+interface GoStringer {
+  goString(): string;
+  omitted?: boolean;
+}
+const isGoStringer = (v: unknown): v is GoStringer => typeof v === 'object' && v !== null && typeof (v as GoStringer).goString === 'function';
+
+const quote = (v: unknown): string =>
+  isGoStringer(v)
+    ? v.goString()
+    : typeof v === 'string'
+      ? JSON.stringify(v)
+      : typeof v === 'number' || typeof v === 'boolean'
+        ? String(v)
+        : v === undefined || v === null
+          ? 'null'
+          : JSON.stringify(v);
 
 /** Upstream's field.Error.ErrorBody(): e.g. `Required value`, `Invalid value: "x": must be …`. */
 export function fieldErrorBody(e: FieldError): string {
@@ -48,6 +64,8 @@ export function fieldErrorBody(e: FieldError): string {
       return `Invalid value: ${quote(e.value)}${e.detail ? `: ${e.detail}` : ''}`;
     case 'FieldValueInvalid':
     default:
+      // field.OmitValueType: upstream prints the detail alone.
+      if (isGoStringer(e.value) && e.value.omitted) return `Invalid value: ${e.detail ?? ''}`;
       return `Invalid value: ${quote(e.value)}${e.detail ? `: ${e.detail}` : ''}`;
   }
 }

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, invalidError, methodNotAllowed, notFound, unsupportedMediaType, type FieldError } from '../api/errors.js';
 import { allKinds, groupVersionOrder } from '../api/kinds/index.js';
 import type { KindDef } from '../api/kinds/types.js';
+import { SYSTEM_PRIORITY_CLASSES } from '../api/kinds/scheduling/priorityclass.js';
 import { FieldSelectorParseError, parseFieldSelector, type FieldSelector } from '../api/selectors/fields.js';
 import { parseLabelSelector, SelectorParseError, type Selector } from '../api/selectors/labels.js';
 import { isObject, type KubeObject } from '../api/types.js';
@@ -96,6 +97,18 @@ export class ApiServer {
         if (await this.resources.tryGet(nsDef, undefined, name)) continue;
         try {
           await this.resources.create(nsDef, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, this.systemContext());
+        } catch (e) {
+          if (!(e instanceof ApiError && e.code === 409)) throw e;
+        }
+      }
+    }
+    // The built-in PriorityClasses every cluster has.
+    const pcDef = this.kind('scheduling.k8s.io', 'priorityclasses');
+    if (pcDef) {
+      for (const pc of SYSTEM_PRIORITY_CLASSES) {
+        if (await this.resources.tryGet(pcDef, undefined, pc.name)) continue;
+        try {
+          await this.resources.create(pcDef, undefined, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name }, value: pc.value, description: pc.description }, this.systemContext());
         } catch (e) {
           if (!(e instanceof ApiError && e.code === 409)) throw e;
         }

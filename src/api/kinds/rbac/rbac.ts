@@ -151,7 +151,7 @@ const bindingTable = (what: string): TableDef => ({
   },
 });
 
-const base = { group: RBAC_GROUP, version: 'v1' } as const;
+const base = { group: RBAC_GROUP, version: 'v1', nameValidator: validateRBACName } as const;
 
 export const roleKind: KindDef = {
   ...base,
