@@ -1,12 +1,13 @@
-// Shared benchmark plumbing: start the real `k8ts server` binary, an HTTPS client with the admin certificate,
-// and latency statistics. Benchmarks talk only to 127.0.0.1.
+// Shared benchmark plumbing: start the real `k8ts server` binary, a lean HTTPS client with the admin certificate,
+// latency statistics, CPU accounting from /proc and a machine snapshot. Benchmarks talk only to 127.0.0.1.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
@@ -24,48 +25,75 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 export interface RunningServer {
   proc: ChildProcess;
+  pid: number;
   url: string;
   dataDir: string;
   kubeconfig: string;
-  /** Milliseconds from spawn to the ready line. */
+  /** Milliseconds from spawn to the "API server ready" line (listening, default namespaces in place). */
   startMs: number;
   client: Client;
+  /** SIGTERM and wait for exit (SIGKILL after 10 s). */
   stop(): Promise<void>;
+  /** Remove the data dir. */
   cleanup(): void;
+  /** The last 64 KB of the server's stdout+stderr. */
+  log(): string;
 }
 
-export async function startServer(opts: { dataDir?: string; datastore?: string; extraArgs?: string[] } = {}): Promise<RunningServer> {
+export interface StartServerOptions {
+  dataDir?: string;
+  datastore?: string;
+  extraArgs?: string[];
+  /** Node flags for the server process, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/x']. */
+  nodeArgs?: string[];
+  /** Extra environment for the server process. */
+  env?: Record<string, string>;
+  /** Tree holding bin/k8ts.js and dist/ (default: this checkout), e.g. a patched copy for an A/B measurement. */
+  root?: string;
+}
+
+/** Spawn `node bin/k8ts.js server` on a free 127.0.0.1 port and wait for its ready line. */
+export async function startServer(opts: StartServerOptions = {}): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'k8ts-bench-'));
   const port = await freePort();
-  const args = [join(repoRoot, 'bin/k8ts.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1'];
+  const args = [...(opts.nodeArgs ?? []), join(opts.root ?? repoRoot, 'bin/k8ts.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1'];
   if (opts.datastore) args.push('--datastore', opts.datastore);
   args.push(...(opts.extraArgs ?? []));
   const t0 = performance.now();
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let out = '';
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not become ready: ${out}`)), 30_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('ready')) {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      rej(new Error(`server did not become ready within 30 s: ${out}`));
+    }, 30_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out = (out + d.toString()).slice(-65536);
+      if (out.includes('API server ready')) {
         clearTimeout(timer);
         res();
       }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.on('exit', (code) => {
+    });
+    proc.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-65536)));
+    proc.once('exit', (code, sig) => {
       clearTimeout(timer);
-      rej(new Error(`server exited with ${code}: ${out}`));
+      rej(new Error(`server exited (${code ?? sig}): ${out}`));
     });
   });
   const startMs = performance.now() - t0;
+  proc.once('exit', (code, sig) => {
+    if (code !== 0 && sig !== 'SIGTERM') process.stderr.write(`k8ts server ${proc.pid} exited (${code ?? sig}):\n${out.slice(-4000)}\n`);
+  });
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   const client = Client.fromKubeconfig(kubeconfig);
   return {
     proc,
+    pid: proc.pid!,
     url: client.base,
     dataDir,
     kubeconfig,
@@ -73,16 +101,16 @@ export async function startServer(opts: { dataDir?: string; datastore?: string; 
     client,
     async stop() {
       client.close();
-      if (proc.exitCode !== null) return;
-      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(t);
     },
     cleanup() {
       rmSync(dataDir, { recursive: true, force: true });
     },
+    log: () => out,
   };
 }
 
@@ -91,9 +119,18 @@ export interface Response {
   body: string;
 }
 
-/** A minimal HTTPS client using the kubeconfig's admin certificate. */
+export interface WatchEventLine {
+  type: string;
+  object: { metadata?: { name?: string; resourceVersion?: string } };
+}
+
+/**
+ * A minimal HTTPS client using the kubeconfig's admin certificate. Requests use one keep-alive agent; watches
+ * use a second agent without a socket limit (a long-lived watch holds its socket for its whole life).
+ */
 export class Client {
   readonly agent: Agent;
+  readonly watchAgent: Agent;
   constructor(
     readonly base: string,
     ca: string,
@@ -102,6 +139,7 @@ export class Client {
     maxSockets = 256,
   ) {
     this.agent = new Agent({ ca, cert, key, keepAlive: true, maxSockets });
+    this.watchAgent = new Agent({ ca, cert, key, keepAlive: false, maxSockets: Infinity });
   }
 
   static fromKubeconfig(path: string): Client {
@@ -113,82 +151,173 @@ export class Client {
     return new Client(kc.clusters[0].cluster.server, b(kc.clusters[0].cluster['certificate-authority-data']), b(kc.users[0].user['client-certificate-data']), b(kc.users[0].user['client-key-data']));
   }
 
-  req(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Response> {
+  /**
+   * One request. `body` may be pre-serialised (string/Buffer) so the load generator spends as little CPU as
+   * possible; with `keepBody: false` a 2xx response body is drained without being kept.
+   */
+  req(method: string, path: string, body?: unknown, opts: { contentType?: string; keepBody?: boolean } = {}): Promise<Response> {
     return new Promise((res, rej) => {
-      const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-      const r = request(this.base + path, { method, agent: this.agent, headers: data ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) } : {} }, (resp) => {
+      const data = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+      const headers: Record<string, string | number> = {};
+      if (data !== undefined) {
+        headers['Content-Type'] = opts.contentType ?? 'application/json';
+        headers['Content-Length'] = Buffer.byteLength(data);
+      }
+      const r = request(this.base + path, { method, agent: this.agent, headers }, (resp) => {
+        const status = resp.statusCode ?? 0;
+        if (opts.keepBody === false && status >= 200 && status < 300) {
+          resp.on('end', () => res({ status, body: '' }));
+          resp.on('error', rej);
+          resp.resume();
+          return;
+        }
         const chunks: Buffer[] = [];
         resp.on('data', (c: Buffer) => chunks.push(c));
-        resp.on('end', () => res({ status: resp.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        resp.on('end', () => res({ status, body: Buffer.concat(chunks).toString() }));
         resp.on('error', rej);
       });
       r.on('error', rej);
-      if (data) r.write(data);
-      r.end();
+      r.end(data);
     });
   }
 
-  /** Open a watch stream; calls onEvent per JSON line. Returns a closer. */
-  watch(path: string, onEvent: (ev: { type: string; object: { metadata?: { name?: string; resourceVersion?: string } } }) => void, onOpen?: () => void): () => void {
-    const r = request(this.base + path, { method: 'GET', agent: this.agent }, (resp) => {
+  /** Open a watch stream; calls onEvent per JSON line. `onOpen` fires when the response headers arrive. */
+  watch(path: string, onEvent: (ev: WatchEventLine) => void, onOpen?: () => void, onEnd?: (err?: Error) => void): () => void {
+    let closing = false;
+    const r = request(this.base + path, { method: 'GET', agent: this.watchAgent }, (resp) => {
+      if (resp.statusCode !== 200) {
+        onEnd?.(new Error(`watch ${path}: HTTP ${resp.statusCode}`));
+        resp.resume();
+        return;
+      }
       onOpen?.();
+      const dec = new StringDecoder('utf8');
       let buf = '';
       resp.on('data', (c: Buffer) => {
-        buf += c.toString();
+        buf += dec.write(c);
         let i: number;
         while ((i = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
-          if (line) onEvent(JSON.parse(line) as never);
+          if (line) onEvent(JSON.parse(line) as WatchEventLine);
         }
       });
-      resp.on('error', () => undefined);
+      resp.on('end', () => onEnd?.());
+      resp.on('error', (e) => onEnd?.(closing ? undefined : e));
     });
-    r.on('error', () => undefined);
+    r.on('error', (e) => onEnd?.(closing ? undefined : e));
     r.end();
-    return () => r.destroy();
+    return () => {
+      closing = true;
+      r.destroy();
+    };
   }
 
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 }
 
-export function percentile(sorted: number[], p: number): number {
+// ---- statistics -------------------------------------------------------------------------------------------------
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (!sorted.length) return NaN;
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[idx];
 }
 
 export function median(xs: number[]): number {
+  if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-export const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+export const round = (x: number, d = 2): number => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
 
-/** Run `count` operations with `concurrency` in flight; returns ops/s and per-op latencies (ms, sorted). */
-export async function closedLoop(count: number, concurrency: number, op: (i: number) => Promise<void>): Promise<{ opsPerSec: number; lat: number[] }> {
-  const lat: number[] = [];
+/** Run `count` operations with `concurrency` in flight; returns ops/s and per-op latencies (ms, ascending). */
+export async function closedLoop(count: number, concurrency: number, op: (i: number) => Promise<void>): Promise<{ opsPerSec: number; lat: Float64Array; elapsedMs: number }> {
+  const lat = new Float64Array(count);
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
       for (;;) {
         const i = next++;
         if (i >= count) return;
         const s = performance.now();
         await op(i);
-        lat.push(performance.now() - s);
+        lat[i] = performance.now() - s;
       }
     }),
   );
-  const secs = (performance.now() - t0) / 1000;
-  return { opsPerSec: count / secs, lat: lat.sort((a, b) => a - b) };
+  const elapsedMs = performance.now() - t0;
+  return { opsPerSec: count / (elapsedMs / 1000), lat: lat.sort(), elapsedMs };
 }
+
+// ---- processes and machine --------------------------------------------------------------------------------------
 
 export function rssMB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** User+system CPU time of a process in ms (from /proc/PID/stat; 10 ms resolution at USER_HZ 100). */
+export function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15 (1-based).
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(rest[11]) + Number(rest[12])) * 1000) / 100;
+}
+
+/** CPU time of this (load-generator) process in ms. */
+export function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** CPU ms spent by several processes across `fn`, for per-operation CPU cost (robust against a busy machine). */
+export async function withCpu<T>(pids: Record<string, number>, fn: () => Promise<T>): Promise<{ result: T; cpuMs: Record<string, number>; wallMs: number }> {
+  const before: Record<string, number> = {};
+  for (const [k, pid] of Object.entries(pids)) before[k] = procCpuMs(pid);
+  const self0 = selfCpuMs();
+  const t0 = performance.now();
+  const result = await fn();
+  const wallMs = performance.now() - t0;
+  const cpuMs: Record<string, number> = { client: selfCpuMs() - self0 };
+  for (const [k, pid] of Object.entries(pids)) cpuMs[k] = procCpuMs(pid) - before[k];
+  return { result, cpuMs, wallMs };
+}
+
+/** Busy share of all cores since the previous call (from /proc/stat), to show how loaded the machine was. */
+export class MachineLoad {
+  private last = MachineLoad.read();
+  static read(): { busy: number; total: number } {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = line[3] + (line[4] ?? 0);
+    const total = line.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  }
+  /** Fraction (0..1) of all cores busy since the last call, by every process on the machine. */
+  sample(): number {
+    const now = MachineLoad.read();
+    const f = (now.busy - this.last.busy) / Math.max(1, now.total - this.last.total);
+    this.last = now;
+    return f;
+  }
+}
+
+export function machine(): Record<string, unknown> {
+  const c = cpus();
+  return {
+    nproc: c.length,
+    cpuModel: c[0]?.model,
+    memTotalGiB: round(totalmem() / 2 ** 30, 1),
+    memFreeGiB: round(freemem() / 2 ** 30, 1),
+    loadavg: loadavg().map((x) => round(x, 2)),
+    node: process.version,
+    date: new Date().toISOString(),
+  };
 }

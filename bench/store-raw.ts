@@ -1,11 +1,13 @@
 // Raw storage benchmark: create throughput and p50/p99 latency of 1 KB values at concurrency 1/16/64 on SQLite
-// (synchronous=FULL, the default, and NORMAL for comparison) and on a real local etcd; prints a JSON summary of
-// medians over several runs. Run: npm run build && node dist/bench/store-raw.js [--runs N] [--only sqlite|etcd] [--quick]
-// runStoreBench() is also used by bench/api.ts to put the raw store beside the API-level numbers.
+// (synchronous=FULL, the default, and NORMAL for comparison) and on a real local etcd (the store's guarded create
+// and a plain etcd3 put); prints a JSON summary of medians over several runs.
+// Run: npm run build && node dist/bench/store-raw.js [--runs N] [--only sqlite|etcd] [--quick]
+// runStoreBench()/etcdPutTarget() are also used by bench/api.ts to put the raw store beside the API-level numbers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Etcd3 } from 'etcd3';
 import { openStore, type OpenStoreOptions } from '../src/storage/index.js';
 import type { Store } from '../src/storage/interface.js';
 import { startEtcd } from '../src/storage/testing/etcd-server.js';
@@ -25,10 +27,24 @@ export interface StoreBenchResult {
   opsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU of this process per create, µs (the driver's own cost: SQLite in-process, or the etcd gRPC client). */
+  cpuUsPerOp: number;
+}
+
+/** What runStoreBench drives: a Store, or anything else with a create-like call (e.g. a plain etcd put). */
+export type CreateTarget = Pick<Store, 'create'> | { create(key: string, value: string): Promise<unknown> };
+
+/** A plain etcd3 `put` (no compare) under `prefix`, the floor any etcd-backed create can reach. */
+export function etcdPutTarget(endpoint: string, prefix: string): { create(key: string, value: string): Promise<unknown>; close(): void } {
+  const client = new Etcd3({ hosts: [endpoint] });
+  return {
+    create: (key, value) => client.put(prefix + key).value(value).exec(),
+    close: () => client.close(),
+  };
 }
 
 /** `concurrency` writers create `count` distinct keys with `valueSize`-byte values; latency is per create call. */
-export async function runStoreBench(store: Store, opts: StoreBenchOptions): Promise<StoreBenchResult> {
+export async function runStoreBench(store: CreateTarget, opts: StoreBenchOptions): Promise<StoreBenchResult> {
   const { concurrency, count, valueSize } = opts;
   if (!(concurrency >= 1 && count >= 1 && valueSize >= 0)) throw new RangeError('bad store bench options');
   const value = 'x'.repeat(valueSize);
@@ -48,14 +64,17 @@ export async function runStoreBench(store: Store, opts: StoreBenchOptions): Prom
       lat[i] = performance.now() - t;
     }
   };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   const elapsed = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   lat.sort();
   return {
     opsPerSec: count / (elapsed / 1000),
     p50Ms: percentile(lat, 50),
     p99Ms: percentile(lat, 99),
+    cpuUsPerOp: (cpu.user + cpu.system) / count,
   };
 }
 
@@ -75,7 +94,7 @@ const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
 type Summary = Record<string, StoreBenchResult & { runs: number[] }>;
 
-async function series(open: (run: number) => Promise<{ store: Store; done: () => Promise<void> }>, runs: number, counts: Record<number, number>): Promise<Summary> {
+async function series(open: (run: number) => Promise<{ store: CreateTarget; done: () => Promise<void> }>, runs: number, counts: Record<number, number>): Promise<Summary> {
   const out: Summary = {};
   for (const c of [1, 16, 64]) {
     const rs: StoreBenchResult[] = [];
@@ -91,6 +110,7 @@ async function series(open: (run: number) => Promise<{ store: Store; done: () =>
       opsPerSec: round(median(rs.map((x) => x.opsPerSec)), 0),
       p50Ms: round(median(rs.map((x) => x.p50Ms))),
       p99Ms: round(median(rs.map((x) => x.p99Ms))),
+      cpuUsPerOp: round(median(rs.map((x) => x.cpuUsPerOp)), 0),
       runs: rs.map((x) => round(x.opsPerSec, 0)),
     };
   }
@@ -141,6 +161,14 @@ async function main(): Promise<void> {
         async (run) => {
           const store = await openStore(`${etcd.url}?prefix=/bench-${stamp}-${run}`);
           return { store, done: () => store.close() };
+        },
+        runs,
+        counts,
+      );
+      result.etcdPlainPut = await series(
+        async (run) => {
+          const t = etcdPutTarget(etcd.endpoint, `/bench-put-${stamp}-${run}`);
+          return { store: t, done: async () => t.close() };
         },
         runs,
         counts,

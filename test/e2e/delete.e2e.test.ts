@@ -72,35 +72,45 @@ test('delete -f, -l, several types, --all', async () => {
   assert.equal((await k.ok(['get', 'cm', '-l', 'grp', '-o', 'name'])).stdout, 'configmap/cm-x\n');
 });
 
-test('delete --grace-period, --force and --wait=false', async () => {
+test('delete --grace-period of an unscheduled pod removes it at once', async () => {
   const k = await withNamespace(srv, 'e2e-del-grace');
-  await k.ok(['create', '-f', '-'], { stdin: docs(podObject('g'), podObject('f'), podObject('w')) });
-
-  // Unscheduled pods have nothing to stop, so they go at once even with a grace period (upstream behaviour).
-  assert.equal((await k.ok(['delete', 'pod', 'g', '--grace-period=5'])).stdout, 'pod "g" deleted\n');
+  await k.ok(['create', '-f', '-'], { stdin: docs(podObject('g')) });
+  // Unscheduled pods have nothing to stop, so upstream deletes them at once whatever the grace period.
+  assert.equal((await k.ok(['delete', 'pod', 'g', '--grace-period=5', '--timeout=10s'])).stdout, 'pod "g" deleted\n');
   await gone(k, 'pod', 'g');
+});
 
+test('delete --grace-period=0 --force', async () => {
+  const k = await withNamespace(srv, 'e2e-del-force');
+  await k.ok(['create', '-f', '-'], { stdin: docs(podObject('f')) });
   const f = await k.ok(['delete', 'pod', 'f', '--grace-period=0', '--force']);
   assert.equal(f.stdout, 'pod "f" force deleted\n');
   assert.match(f.stderr, /^Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated\./);
   await gone(k, 'pod', 'f');
+});
 
+test('delete --wait=false returns after the DELETE', async () => {
+  const k = await withNamespace(srv, 'e2e-del-nowait');
+  await k.ok(['create', '-f', '-'], { stdin: docs(podObject('w')) });
   assert.equal((await k.ok(['delete', 'pod', 'w', '--wait=false'])).stdout, 'pod "w" deleted\n');
   const wr = await k.run(['get', 'pod', 'w', '-o', 'jsonpath={.metadata.deletionTimestamp}']);
   if (wr.code === 0) assert.notEqual(wr.stdout, '', 'pod still present after delete but has no deletionTimestamp');
   else assert.equal(wr.stderr, 'Error from server (NotFound): pods "w" not found\n');
 });
 
-test('delete deployment --cascade=orphan and the default cascade', async () => {
-  const k = await withNamespace(srv, 'e2e-del-cascade');
+test('delete deployment with the default (background) cascade', async () => {
+  const k = await withNamespace(srv, 'e2e-del-bg');
   await k.ok(['create', '-f', manifest('deployment-web.yaml')]);
-  const o = await k.ok(['delete', 'deployment', 'web', '--cascade=orphan']);
-  assert.equal(o.stdout, 'deployment.apps "web" deleted\n');
-  await gone(k, 'deployment', 'web', 'deployments.apps');
-
-  await k.ok(['create', '-f', manifest('deployment-web.yaml')]);
-  const b = await k.ok(['delete', 'deploy/web']);
+  const b = await k.ok(['delete', 'deploy/web', '--timeout=10s']);
   assert.equal(b.stdout, 'deployment.apps "web" deleted\n');
+  await gone(k, 'deployment', 'web', 'deployments.apps');
+});
+
+test('delete deployment --cascade=orphan', async () => {
+  const k = await withNamespace(srv, 'e2e-del-orphan');
+  await k.ok(['create', '-f', manifest('deployment-web.yaml')]);
+  const o = await k.ok(['delete', 'deployment', 'web', '--cascade=orphan', '--timeout=10s']);
+  assert.equal(o.stdout, 'deployment.apps "web" deleted\n');
   await gone(k, 'deployment', 'web', 'deployments.apps');
 });
 

@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify as stringifyYaml } from 'yaml';
 
 /** Repository root: the nearest ancestor of this file holding a package.json named k8ts (works from dist/ too). */
 export const repoRoot: string = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -520,7 +521,7 @@ export function writeTemp(server: Server, name: string, text: string, mode = 0o6
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Manifest builders (JSON is valid YAML, so these go straight to `kubectl create -f -`).
+// Manifest builders (objects rendered as YAML for `kubectl create -f -`).
 
 export interface PodOptions {
   labels?: Record<string, string>;
@@ -549,9 +550,12 @@ export function configMapObject(name: string, data: Record<string, string>, labe
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: labels ? { name, labels } : { name }, data };
 }
 
-/** Several objects as one multi-document YAML stream. */
+/**
+ * Several objects as one multi-document YAML stream. Not JSON: kubectl sniffs a stream starting with `{` as JSON
+ * and then rejects the `---` separators. YAML 1.1 rules, as kubectl's parser uses them: `y`, `n`, `on`… get quoted.
+ */
 export function docs(...objs: unknown[]): string {
-  return objs.map((o) => JSON.stringify(o, null, 1)).join('\n---\n') + '\n';
+  return objs.map((o) => stringifyYaml(o, { version: '1.1' })).join('---\n');
 }
 
 /** Creates a uniquely named namespace (via `create -f`, JSON body) and returns a kubectl bound to it. */

