@@ -2,7 +2,7 @@
 // Serves discovery, OpenAPI, version/health, every built-in kind with its subresources, and watch streams.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, badRequest, invalidError, methodNotAllowed, notFound, unsupportedMediaType, type FieldError } from '../api/errors.js';
+import { ApiError, badRequest, forbidden, invalidError, methodNotAllowed, notFound, notSupported, unsupportedMediaType, type FieldError } from '../api/errors.js';
 import { allKinds, groupVersionOrder } from '../api/kinds/index.js';
 import type { KindDef } from '../api/kinds/types.js';
 import { SYSTEM_PRIORITY_CLASSES } from '../api/kinds/scheduling/priorityclass.js';
@@ -483,12 +483,12 @@ export class ApiServer {
     if (def.group === '' && def.plural === 'pods' && sub === 'binding' && method === 'POST') {
       const body = (await decodeObjectBody(await readBody(req), req.headers['content-type'])) as KubeObject;
       await bindPod(this.resources, def, ns, name, body, ctx);
-      return { status: 201, body: successStatus() };
+      return { status: 201, body: successStatus(undefined, 201) };
     }
     if (def.group === '' && def.plural === 'pods' && sub === 'eviction' && method === 'POST') {
       const body = (await decodeObjectBody(await readBody(req), req.headers['content-type'])) as KubeObject;
       await evictPod(this, def, ns, name, body, ctx);
-      return { status: 201, body: successStatus() };
+      return { status: 201, body: successStatus(undefined, 201) };
     }
     req.resume();
     throw this.pathNotFound();
@@ -497,14 +497,15 @@ export class ApiServer {
   // ---- verbs -------------------------------------------------------------------------------------------------
 
   private replyObject(s: Served, obj: KubeObject, accept: string, query: URLSearchParams): Reply {
-    if (wantsTable(accept)) {
+    const tv = wantsTable(accept);
+    if (tv) {
       const include = (query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
-      return { status: 200, body: toTable(s.def, [obj], { resourceVersion: obj.metadata.resourceVersion }, include) };
+      return { status: 200, body: toTable(s.def, [obj], { resourceVersion: obj.metadata.resourceVersion }, include, true, tv) };
     }
     return { status: 200, body: obj };
   }
 
-  listOptions(def: KindDef, query: URLSearchParams): { labelSelector?: Selector; fieldSelector?: FieldSelector; limit?: number; continueToken?: string; exactRevision?: number } {
+  listOptions(def: KindDef, query: URLSearchParams, watch = false): { labelSelector?: Selector; fieldSelector?: FieldSelector; limit?: number; continueToken?: string; exactRevision?: number } {
     let labelSelector: Selector | undefined;
     let fieldSelector: FieldSelector | undefined;
     const ls = query.get('labelSelector');
@@ -536,21 +537,14 @@ export class ApiServer {
       if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${limitS}`);
     }
     const cont = query.get('continue') || undefined;
-    const rv = query.get('resourceVersion');
-    const match = query.get('resourceVersionMatch');
+    const rv = query.get('resourceVersion') ?? '';
+    const match = query.get('resourceVersionMatch') ?? '';
+    const errs = watch ? watchOptionErrors(query, rv, match, cont) : listOptionErrors(query, rv, match, cont);
+    if (errs.length) throw invalidError('meta.k8s.io', 'ListOptions', '', errs);
     let exactRevision: number | undefined;
-    if (match) {
-      if (!['Exact', 'NotOlderThan'].includes(match)) throw badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
-      if (!rv) throw badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
-      if (cont) throw badRequest('resourceVersionMatch is forbidden when continue is provided');
-    }
     if (rv) {
-      const n = Number(rv);
       if (!/^\d+$/.test(rv)) throw badRequest(`Invalid value: "${rv}": resourceVersion must be an integer`);
-      if (match === 'Exact') {
-        if (n === 0) throw badRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "0"');
-        exactRevision = n;
-      }
+      if (match === 'Exact') exactRevision = Number(rv);
     }
     return { labelSelector, fieldSelector, limit, continueToken: cont, exactRevision };
   }
@@ -578,15 +572,16 @@ export class ApiServer {
     if (r.continueToken) listMeta.continue = r.continueToken;
     if (r.remainingItemCount !== undefined) listMeta.remainingItemCount = r.remainingItemCount;
     const items = r.items.map((o) => this.toServed(s, o));
-    if (wantsTable(accept)) {
+    const tv = wantsTable(accept);
+    if (tv) {
       const include = (query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
-      return { status: 200, body: toTable(s.def, items, listMeta, include) };
+      return { status: 200, body: toTable(s.def, items, listMeta, include, true, tv) };
     }
     return { status: 200, body: { kind: s.def.listKind ?? `${s.def.kind}List`, apiVersion: apiVersionOf(s.def.group, s.version), metadata: listMeta, items } };
   }
 
   private async watch(req: IncomingMessage, res: ServerResponse, s: Served, ns: string | undefined, p: ParsedPath, query: URLSearchParams, accept: string): Promise<void> {
-    const opts = this.listOptions(s.def, query);
+    const opts = this.listOptions(s.def, query, true);
     if (p.name) opts.fieldSelector = parseFieldSelector(`metadata.name=${p.name}${query.get('fieldSelector') ? ',' + query.get('fieldSelector') : ''}`);
     await serveWatch(req, res, {
       resources: this.resources,
@@ -598,7 +593,7 @@ export class ApiServer {
       timeoutSeconds: query.get('timeoutSeconds') ? Number(query.get('timeoutSeconds')) : undefined,
       allowBookmarks: query.get('allowWatchBookmarks') === 'true',
       sendInitialEvents: query.get('sendInitialEvents') === 'true',
-      table: wantsTable(accept) !== undefined,
+      table: wantsTable(accept),
       includeObject: (query.get('includeObject') as IncludeObject | null) ?? 'Metadata',
       toServed: (o) => this.toServed(s, o),
       apiVersion: apiVersionOf(s.def.group, s.version),
@@ -622,7 +617,7 @@ export class ApiServer {
       const { object, created } = await applyServerSidePatch(this.resources, s, ns, name, raw, ctx, { force, validation, subresource, toStored: (o) => this.toStored(s, o), checkBody: (o) => this.checkBody(s, o, ns) });
       return { status: created ? 201 : 200, body: this.toServed(s, object) };
     }
-    if (query.get('force') !== null) throw badRequest('force: Forbidden: may not be specified for non-apply patch');
+    if (query.get('force') !== null) throw invalidError('meta.k8s.io', 'PatchOptions', '', [forbidden('force', 'may not be specified for non-apply patch')]);
     const { object } = await this.resources.guaranteedUpdate(
       def,
       ns,
@@ -679,4 +674,30 @@ export class ApiServer {
   static now(): string {
     return nowRFC3339();
   }
+}
+
+// Upstream's ValidateListOptions (apimachinery meta/internalversion/validation), list and watch flavours; the
+// WatchList feature (sendInitialEvents on watch) is on by default in 1.32.
+function listOptionErrors(query: URLSearchParams, rv: string, match: string, cont: string | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  if (match) {
+    if (!rv) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
+    if (cont) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+    if (match !== 'Exact' && match !== 'NotOlderThan') errs.push(notSupported('resourceVersionMatch', match, ['Exact', 'NotOlderThan', '']));
+    if (match === 'Exact' && rv === '0') errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+  }
+  if (query.has('sendInitialEvents')) errs.push(forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'));
+  return errs;
+}
+
+function watchOptionErrors(query: URLSearchParams, _rv: string, match: string, cont: string | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  const initial = query.has('sendInitialEvents');
+  if (initial && match !== 'NotOlderThan') errs.push(forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+  if (match) {
+    if (!initial) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+    if (match !== 'NotOlderThan') errs.push(notSupported('resourceVersionMatch', match, ['NotOlderThan']));
+    if (cont) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+  }
+  return errs;
 }

@@ -25,8 +25,9 @@ function omitEmpty(d: NonNullable<Status['details']>): Status['details'] {
   return out as Status['details'];
 }
 
-export function successStatus(details?: Status['details']): Status {
-  const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200 };
+/** A Success Status; `code` follows the HTTP reply (upstream's create handler defaults it to 201). */
+export function successStatus(details?: Status['details'], code = 200): Status {
+  const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code };
   if (details) s.details = details;
   return s;
 }

@@ -94,22 +94,24 @@ export async function evictPod(server: ServerLike, podDef: KindDef, ns: string, 
   const opts = ((eviction as { deleteOptions?: DeleteOptions }).deleteOptions ?? {}) as DeleteOptions;
   const phase = (pod.status as { phase?: string } | undefined)?.phase;
   const pdbDef = server.kind('policy', 'poddisruptionbudgets');
-  if (pdbDef && phase !== 'Succeeded' && phase !== 'Failed' && phase !== 'Pending' && !pod.metadata.deletionTimestamp) {
+  // Terminal, pending or already-deleting pods ignore budgets (upstream canIgnorePDB).
+  const ignoreBudget = phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || !!pod.metadata.deletionTimestamp;
+  if (pdbDef && !ignoreBudget) {
     const { items } = await server.resources.list(pdbDef, ns);
     const matching = items.filter((pdb) => {
       const sel = (pdb.spec as { selector?: LabelSelector } | undefined)?.selector;
       return sel !== undefined && fromLabelSelector(sel).matches(pod.metadata.labels) && !fromLabelSelector(sel).empty;
     });
     if (matching.length > 1) throw new ApiError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
-    if (matching.length === 1) {
+    if (matching.length === 1 && !unhealthyMayGo(matching[0], pod)) {
       const pdb = matching[0];
       await server.resources.guaranteedUpdate(pdbDef, ns, pdb.metadata.name!, ctx, (cur) => {
-        const st = (cur.status ?? {}) as { disruptionsAllowed?: number; observedGeneration?: number; disruptedPods?: Record<string, string> };
-        if ((st.observedGeneration ?? 0) < (cur.metadata.generation ?? 0) || (st.disruptionsAllowed ?? 0) <= 0) {
-          throw new ApiError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
-            causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${cur.metadata.name} needs ${(st as { desiredHealthy?: number }).desiredHealthy ?? 0} healthy pods and has ${(st as { currentHealthy?: number }).currentHealthy ?? 0} currently` }],
-          });
-        }
+        const st = (cur.status ?? {}) as PdbStatus;
+        const tooMany = (why: string) => new ApiError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", { causes: [{ reason: 'DisruptionBudget', message: why }] });
+        if ((st.observedGeneration ?? 0) < (cur.metadata.generation ?? 0)) throw tooMany(`The disruption budget ${cur.metadata.name} is still being processed by the server.`);
+        if ((st.disruptionsAllowed ?? 0) < 0) throw new ApiError(403, 'Forbidden', 'pdb disruptions allowed is negative');
+        if (Object.keys(st.disruptedPods ?? {}).length >= 2000) throw new ApiError(403, 'Forbidden', 'DisruptedPods map too big - too many evictions not confirmed by PDB controller');
+        if ((st.disruptionsAllowed ?? 0) === 0) throw tooMany(`The disruption budget ${cur.metadata.name} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`);
         st.disruptionsAllowed = (st.disruptionsAllowed ?? 0) - 1;
         st.disruptedPods = { ...(st.disruptedPods ?? {}), [name]: nowRFC3339() };
         cur.status = st;
@@ -117,5 +119,48 @@ export async function evictPod(server: ServerLike, podDef: KindDef, ns: string, 
       }, { subresource: 'status' });
     }
   }
+  // Upstream addConditionAndDeletePod: mark the pod DisruptionTarget (through the status store), then delete it.
+  if (!ctx.dryRun) {
+    await server.resources.guaranteedUpdate(podDef, ns, name, ctx, (cur) => {
+      const status = (cur.status ?? {}) as { conditions?: PodCondition[] };
+      const conds = status.conditions ?? [];
+      const old = conds.find((c) => c.type === 'DisruptionTarget');
+      if (old && old.status === 'True' && old.reason === 'EvictionByEvictionAPI' && old.message === 'Eviction API: evicting') return cur;
+      const cond: PodCondition = { type: 'DisruptionTarget', status: 'True', lastProbeTime: null, lastTransitionTime: old?.status === 'True' ? old.lastTransitionTime : nowRFC3339(), reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' };
+      status.conditions = old ? conds.map((c) => (c === old ? cond : c)) : [...conds, cond];
+      cur.status = status;
+      return cur;
+    }, { subresource: 'status' });
+  }
   await server.resources.delete(podDef, ns, name, opts, ctx);
+}
+
+interface PdbStatus {
+  disruptionsAllowed?: number;
+  observedGeneration?: number;
+  disruptedPods?: Record<string, string>;
+  desiredHealthy?: number;
+  currentHealthy?: number;
+}
+
+interface PodCondition {
+  type: string;
+  status: string;
+  lastProbeTime?: string | null;
+  lastTransitionTime?: string;
+  reason?: string;
+  message?: string;
+}
+
+/**
+ * An unready pod may be evicted without spending a disruption when the budget is otherwise healthy
+ * (unhealthyPodEvictionPolicy IfHealthyBudget, the default) or always (AlwaysAllow).
+ */
+function unhealthyMayGo(pdb: KubeObject, pod: KubeObject): boolean {
+  const conds = ((pod.status as { conditions?: PodCondition[] } | undefined)?.conditions ?? []);
+  const ready = conds.some((c) => c.type === 'Ready' && c.status === 'True');
+  if (ready) return false;
+  if ((pdb.spec as { unhealthyPodEvictionPolicy?: string } | undefined)?.unhealthyPodEvictionPolicy === 'AlwaysAllow') return true;
+  const st = (pdb.status ?? {}) as PdbStatus;
+  return (st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0) && (st.desiredHealthy ?? 0) > 0;
 }

@@ -30,16 +30,18 @@ export function tableRow(def: KindDef, obj: KubeObject, include: IncludeObject, 
   return row;
 }
 
-export function toTable(def: KindDef, objs: KubeObject[], listMeta: ListMeta, include: IncludeObject, withColumns = true): Record<string, unknown> {
+export function toTable(def: KindDef, objs: KubeObject[], listMeta: ListMeta, include: IncludeObject, withColumns = true, version: TableVersion = 'v1'): Record<string, unknown> {
   const now = Date.now();
-  const t: Record<string, unknown> = { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: listMeta };
+  const t: Record<string, unknown> = { kind: 'Table', apiVersion: `meta.k8s.io/${version}`, metadata: listMeta };
   if (withColumns) t.columnDefinitions = tableDef(def).columns as ColumnDefinition[];
   t.rows = objs.map((o) => tableRow(def, o, include, now));
   return t;
 }
 
 /** Parse an Accept header for `as=Table;g=meta.k8s.io;v=v1` (or v1beta1). */
-export function wantsTable(accept: string | undefined): 'v1' | 'v1beta1' | undefined {
+export type TableVersion = 'v1' | 'v1beta1';
+
+export function wantsTable(accept: string | undefined): TableVersion | undefined {
   if (!accept) return undefined;
   for (const part of accept.split(',')) {
     const params = new Map<string, string>();

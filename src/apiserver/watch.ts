@@ -10,7 +10,7 @@ import type { KubeObject } from '../api/types.js';
 import { CompactedError, type Watcher } from '../storage/interface.js';
 import { fieldSet, type ObjectEvent, type ResourceStore } from './registry/store.js';
 import { statusOf } from './status.js';
-import { toTable, type IncludeObject } from './table.js';
+import { toTable, type IncludeObject, type TableVersion } from './table.js';
 import { badRequest } from '../api/errors.js';
 
 export interface WatchRequest {
@@ -23,7 +23,7 @@ export interface WatchRequest {
   timeoutSeconds?: number;
   allowBookmarks: boolean;
   sendInitialEvents: boolean;
-  table: boolean;
+  table: TableVersion | undefined;
   includeObject: IncludeObject;
   toServed(obj: KubeObject): KubeObject;
   apiVersion: string;
@@ -48,7 +48,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   const encode = (type: string, obj: KubeObject): string => {
     let o: unknown = obj;
     if (w.table && type !== 'BOOKMARK' && type !== 'ERROR') {
-      o = toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, w.includeObject, firstTable);
+      o = toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, w.includeObject, firstTable, w.table);
       firstTable = false;
     }
     return JSON.stringify({ type, object: o }) + '\n';

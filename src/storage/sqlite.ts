@@ -291,10 +291,11 @@ export class SqliteStore implements Store {
     if (more) items.length = limit;
     let remaining: number | undefined;
     if (!more) remaining = 0;
-    else if (!past) {
-      const p: Record<string, string> = { lo: items[items.length - 1]!.key };
+    else {
+      const p: Record<string, string | number> = { lo: items[items.length - 1]!.key };
       if (hi !== null) p.hi = hi;
-      remaining = this.variant('count', true, hi !== null).pluck().get(p) as number;
+      if (past) p.r = atRev;
+      remaining = this.variant(past ? 'countPast' : 'count', true, hi !== null).pluck().get(p) as number;
     }
     return { items, revision: atRev, more, remaining };
   }
@@ -543,7 +544,7 @@ export class SqliteStore implements Store {
    * Prepared statements by shape: exclusive lower bound (continuation) or not, upper bound (non-empty prefix)
    * or not. Separate statements keep the key-range constraints visible to SQLite's planner.
    */
-  private variant(kind: 'list' | 'listPast' | 'count' | 'replay', exclusive: boolean, bounded: boolean): Database.Statement {
+  private variant(kind: 'list' | 'listPast' | 'count' | 'countPast' | 'replay', exclusive: boolean, bounded: boolean): Database.Statement {
     const name = `${kind}:${exclusive ? 1 : 0}:${bounded ? 1 : 0}`;
     let st = this.variants.get(name);
     if (st !== undefined) return st;
@@ -555,6 +556,12 @@ export class SqliteStore implements Store {
         break;
       case 'count':
         sql = `SELECT count(*) FROM kv WHERE ${range('key')}`;
+        break;
+      case 'countPast':
+        // Keys alive at @r, counted the way listPast reads them (bounded by the history after @r).
+        sql = `SELECT (SELECT count(*) FROM kv WHERE ${range('key')} AND mod_rev <= @r)
+                    + (SELECT count(*) FROM (SELECT min(rev) AS first FROM log WHERE rev > @r AND ${range('key')} GROUP BY key) f
+                         JOIN log l ON l.rev = f.first WHERE l.prev_rev IS NOT NULL)`;
         break;
       case 'replay':
         sql = `SELECT rev, key, type, value, create_rev, prev_rev, prev_value FROM log

@@ -422,6 +422,9 @@ export class ResourceStore {
       else spec.finalizers = fins;
       Object.assign(obj, next);
       for (const k of Object.keys(obj)) if (!(k in next)) delete obj[k];
+    } else if (subresource === 'binding') {
+      // pods/binding: the binding handler's change (nodeName, PodScheduled, annotations) is the whole update and
+      // is exempt from the pod spec's update rules, as upstream's BindingREST writes it directly.
     } else if (subresource === 'status') {
       // Status updates change only status (upstream ResetObjectMetaForStatus + status strategies).
       const keepStatus = obj.status;
@@ -457,7 +460,7 @@ export class ResourceStore {
       }
     }
     await this.admission.mutate({ operation: 'UPDATE', def, namespace: ns, name: cm.name ?? '', object: obj, oldObject: current, subresource, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
-    if (subresource !== 'status') this.validate(def, obj, current);
+    if (subresource !== 'status' && subresource !== 'binding') this.validate(def, obj, current);
     await this.admission.validate({ operation: 'UPDATE', def, namespace: ns, name: cm.name ?? '', object: obj, oldObject: current, subresource, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
     const tracked = this.fieldManager && !ctx.skipFieldTracking ? this.fieldManager.update(current, obj, ctx, def, subresource) : obj;
     const a = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: undefined } };
