@@ -273,6 +273,8 @@ for (const driver of [sqliteDriver(), etcdDriver()]) {
           const p = await s.list('/h/', { revision: tc.rev, limit: 1, startAfter });
           assert.equal(p.revision, tc.rev);
           paged.push(...view(p));
+          // What remains after this page, counted as the store was at that revision.
+          assert.equal(p.remaining, tc.want.length - paged.length, `remaining after ${paged.length} at ${tc.rev}`);
           if (!p.more) break;
           startAfter = p.items[0]!.key;
         }
