@@ -116,12 +116,34 @@ export class ApiServer {
     }
     const svcDef = this.kind('', 'services');
     if (svcDef) {
+      await this.ensureKubernetesService(svcDef);
       const repair = () => this.serviceAllocator.repair(async () => (await this.resources.list(svcDef, undefined)).items);
       await repair();
       this.repairTimer = setInterval(() => void repair().catch(() => undefined), 60_000);
       this.repairTimer.unref();
     }
     this.ready = true;
+  }
+
+  /**
+   * The `default/kubernetes` Service every cluster has: the first address of the service range, port 443 → the
+   * API server's secure port (upstream's bootstrap controller). Endpoints for it come with the node network.
+   */
+  private async ensureKubernetesService(svcDef: KindDef): Promise<void> {
+    if (await this.resources.tryGet(svcDef, 'default', 'kubernetes')) return;
+    const port = Number(/:(\d+)$/.exec(this.opts.serverAddress)?.[1] ?? 6443);
+    const ip = this.serviceAllocator.firstIP();
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
+    };
+    try {
+      await this.resources.create(svcDef, 'default', svc, this.systemContext());
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 409)) throw e;
+    }
   }
 
   stop(): void {

@@ -180,6 +180,19 @@ test('namespaces: deletion terminates the namespace and refuses new content', as
   await eventually(async () => (await k.run(['get', 'namespace', ns])).code !== 0, 30_000, `namespace ${ns} to go away`);
 });
 
+test('the default/kubernetes Service: first address of the service range, 443 → the API server port', async () => {
+  const k = srv.client();
+  const t = parseTable((await k.ok(['get', 'svc', '--namespace', 'default'])).stdout);
+  assert.deepEqual(t.headers, ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
+  assert.deepEqual(
+    t.rows.filter((r) => r.NAME === 'kubernetes').map((r) => [r.TYPE, r['CLUSTER-IP'], r['EXTERNAL-IP'], r['PORT(S)']]),
+    [['ClusterIP', '10.43.0.1', '<none>', '443/TCP']],
+  );
+  const svc = JSON.parse((await k.ok(['get', 'svc', 'kubernetes', '--namespace', 'default', '-o', 'json'])).stdout);
+  assert.deepEqual(svc.metadata.labels, { component: 'apiserver', provider: 'kubernetes' });
+  assert.deepEqual(svc.spec.ports, [{ name: 'https', port: 443, protocol: 'TCP', targetPort: srv.port }]);
+});
+
 test('get all lists pods, services and deployments with kind/name prefixes', async () => {
   const k = await withNamespace(srv, 'e2e-all');
   const empty = await k.ok(['get', 'all']);
