@@ -1,0 +1,120 @@
+// Informer tests against the fake client: initial list, watch events into the cache, re-list on 410 with
+// deletes for what vanished meanwhile, resync, and the hasSynced promise.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../api/types.js';
+import { FakeClient } from './fake.js';
+import { Informer } from './informer.js';
+import type { Resource } from './interface.js';
+
+const CM: Resource = { group: '', version: 'v1', resource: 'configmaps', namespaced: true };
+const cm = (name: string, ns = 'default', data: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data });
+
+async function until(fn: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (fn()) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+function recorder() {
+  const log: string[] = [];
+  return {
+    log,
+    handler: {
+      add: (o: KubeObject) => log.push(`add ${o.metadata.name}`),
+      update: (a: KubeObject, b: KubeObject) => log.push(a === b ? `resync ${b.metadata.name}` : `update ${b.metadata.name}`),
+      delete: (o: KubeObject) => log.push(`delete ${o.metadata.name}`),
+    },
+  };
+}
+
+test('lists into the cache, resolves hasSynced, then follows the watch', async () => {
+  const c = new FakeClient();
+  c.seed('configmaps', cm('a'));
+  const inf = new Informer(c, CM);
+  const r = recorder();
+  inf.addEventHandler(r.handler);
+  inf.start();
+  await inf.hasSynced;
+  assert.deepEqual(r.log, ['add a']);
+  assert.equal(inf.get('default/a')?.metadata.name, 'a');
+  assert.equal(inf.get('default/a')?.kind, 'ConfigMap');
+
+  await until(() => c.openWatches === 1, 'the watch');
+  await c.create(CM, 'default', cm('b'));
+  const a = c.peek('configmaps', 'default', 'a')!;
+  await c.update(CM, 'default', { ...a, data: { k: 'v' } });
+  await c.delete(CM, 'default', 'b');
+  await until(() => r.log.length === 4, 'three events');
+  assert.deepEqual(r.log, ['add a', 'add b', 'update a', 'delete b']);
+  assert.deepEqual(inf.list().map((o) => o.metadata.name), ['a']);
+  assert.deepEqual(inf.get('default/a')?.data, { k: 'v' });
+  await inf.stop();
+  assert.equal(c.openWatches, 0);
+});
+
+test('410 Expired re-lists and reports objects deleted while the watch was down', async () => {
+  const c = new FakeClient();
+  c.seed('configmaps', cm('a'));
+  c.seed('configmaps', cm('b'));
+  const inf = new Informer(c, CM);
+  const r = recorder();
+  inf.addEventHandler(r.handler);
+  inf.start();
+  await inf.hasSynced;
+  await until(() => c.openWatches === 1, 'the watch');
+  // Change the world without the informer seeing it, then expire its watch.
+  await c.silently(async () => {
+    await c.delete(CM, 'default', 'a');
+    await c.create(CM, 'default', cm('c'));
+  });
+  c.expireWatches();
+  await until(() => r.log.includes('delete a') && r.log.includes('add c'), 're-list results');
+  assert.equal(c.actionsOf('list').length, 2, 'one list at start, one after 410');
+  assert.deepEqual(inf.list().map((o) => o.metadata.name).sort(), ['b', 'c']);
+  await inf.stop();
+});
+
+test('a watch the server ends normally is resumed from the last resourceVersion without a re-list', async () => {
+  const c = new FakeClient();
+  const inf = new Informer(c, CM, { retryBaseMs: 1 });
+  inf.start();
+  await inf.hasSynced;
+  await until(() => c.openWatches === 1, 'the watch');
+  await c.create(CM, 'default', cm('x'));
+  await until(() => inf.get('default/x') !== undefined, 'x');
+  const rv = inf.get('default/x')!.metadata.resourceVersion;
+  c.closeWatches();
+  await until(() => c.actionsOf('watch').length === 2, 'a second watch');
+  assert.equal(c.actionsOf('list').length, 1);
+  assert.equal(c.actionsOf('watch')[1]!.detail, rv);
+  await inf.stop();
+});
+
+test('a failed list is retried and hasSynced waits for it', async () => {
+  const c = new FakeClient();
+  const { ApiError } = await import('./interface.js');
+  c.failures.set('list configmaps', new ApiError(500, 'InternalError', 'boom'));
+  const errors: unknown[] = [];
+  const inf = new Informer(c, CM, { retryBaseMs: 1, onError: (e) => errors.push(e) });
+  inf.start();
+  await inf.hasSynced;
+  assert.equal(errors.length, 1);
+  assert.equal(c.actionsOf('list').length, 2);
+  await inf.stop();
+});
+
+test('resync re-delivers cached objects as updates with old === new', async () => {
+  const c = new FakeClient();
+  c.seed('configmaps', cm('a'));
+  const inf = new Informer(c, CM, { resyncMs: 5 });
+  const r = recorder();
+  inf.addEventHandler(r.handler);
+  inf.start();
+  await inf.hasSynced;
+  await until(() => r.log.includes('resync a'), 'a resync');
+  await inf.stop();
+});

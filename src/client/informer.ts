@@ -1,0 +1,199 @@
+// Informer: list+watch one resource into a local cache keyed by namespace/name and tell handlers about adds,
+// updates and deletes. Re-lists on 410 Expired (and after errors, with backoff); optional periodic resync.
+// **Cached objects are shared: handlers and readers must clone before mutating.**
+
+import type { KubeObject } from '../api/types.js';
+import { isGone, objectKey, type Client, type Resource, type WatchEvent } from './interface.js';
+
+export interface EventHandler {
+  add?(obj: KubeObject): void;
+  /** Also called by resync with old === new. */
+  update?(oldObj: KubeObject, newObj: KubeObject): void;
+  /** The last state seen (after a re-list, the cached state, as client-go's DeletedFinalStateUnknown). */
+  delete?(obj: KubeObject): void;
+}
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Re-deliver every cached object as an update this often (0: never). */
+  resyncMs?: number;
+  /** Watch requests ask the server to end after this long (randomised ×1–2 as client-go does); default 300 s. */
+  watchTimeoutSeconds?: number;
+  /** Called with list/watch failures (which are retried); default: silent. */
+  onError?: (err: unknown) => void;
+  /** First retry delay after a failed list or watch (doubles to 30 s); default 200 ms. */
+  retryBaseMs?: number;
+}
+
+export class Informer {
+  private readonly cache = new Map<string, KubeObject>();
+  private readonly handlers: EventHandler[] = [];
+  private stopped = false;
+  private started = false;
+  private lastRV = '';
+  private currentWatch: { stop(): void } | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private syncedResolve!: () => void;
+  private synced = false;
+  /** Resolves after the first complete list has been delivered to the handlers. */
+  readonly hasSynced: Promise<void>;
+  /** Resolves when the run loop has exited after stop(). */
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly client: Client,
+    readonly resource: Resource,
+    private readonly opts: InformerOptions = {},
+  ) {
+    this.hasSynced = new Promise((r) => (this.syncedResolve = r));
+  }
+
+  addEventHandler(h: EventHandler): void {
+    this.handlers.push(h);
+    if (this.synced) for (const o of this.cache.values()) h.add?.(o);
+  }
+
+  get(key: string): KubeObject | undefined {
+    return this.cache.get(key);
+  }
+
+  list(): KubeObject[] {
+    return [...this.cache.values()];
+  }
+
+  get isSynced(): boolean {
+    return this.synced;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.loop = this.run();
+    if (this.opts.resyncMs) {
+      this.resyncTimer = setInterval(() => {
+        for (const o of this.cache.values()) for (const h of this.handlers) h.update?.(o, o);
+      }, this.opts.resyncMs);
+      this.resyncTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.currentWatch?.stop();
+    this.wake?.();
+    await this.loop;
+  }
+
+  private emit(kind: 'add' | 'update' | 'delete', obj: KubeObject, old?: KubeObject): void {
+    for (const h of this.handlers) {
+      try {
+        if (kind === 'add') h.add?.(obj);
+        else if (kind === 'update') h.update?.(old!, obj);
+        else h.delete?.(obj);
+      } catch (e) {
+        this.opts.onError?.(e);
+      }
+    }
+  }
+
+  /** Replaces the cache with a fresh list, telling handlers what changed (deletes for objects now absent). */
+  private replace(items: KubeObject[]): void {
+    const seen = new Set<string>();
+    for (const o of items) {
+      const k = objectKey(o);
+      seen.add(k);
+      const old = this.cache.get(k);
+      this.cache.set(k, o);
+      if (!old) this.emit('add', o);
+      else if (old.metadata.resourceVersion !== o.metadata.resourceVersion) this.emit('update', o, old);
+    }
+    for (const [k, o] of [...this.cache]) {
+      if (seen.has(k)) continue;
+      this.cache.delete(k);
+      this.emit('delete', o);
+    }
+  }
+
+  private apply(ev: WatchEvent): void {
+    if (ev.object?.metadata?.resourceVersion) this.lastRV = ev.object.metadata.resourceVersion;
+    if (ev.type === 'BOOKMARK') return;
+    const k = objectKey(ev.object);
+    const old = this.cache.get(k);
+    if (ev.type === 'DELETED') {
+      this.cache.delete(k);
+      this.emit('delete', ev.object);
+      return;
+    }
+    this.cache.set(k, ev.object);
+    if (old) this.emit('update', ev.object, old);
+    else this.emit('add', ev.object);
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    await new Promise<void>((r) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        r();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = undefined;
+        r();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    const base = this.opts.retryBaseMs ?? 200;
+    let delay = base;
+    let needList = true;
+    const { namespace, labelSelector, fieldSelector } = this.opts;
+    while (!this.stopped) {
+      try {
+        if (needList) {
+          const list = await this.client.list(this.resource, namespace, { labelSelector, fieldSelector });
+          if (this.stopped) return;
+          for (const o of list.items) {
+            // List items carry no apiVersion/kind; fill them in so handlers see whole objects.
+            o.apiVersion ??= list.apiVersion;
+            o.kind ??= list.kind?.replace(/List$/, '');
+          }
+          this.replace(list.items);
+          this.lastRV = list.metadata.resourceVersion ?? '';
+          needList = false;
+          if (!this.synced) {
+            this.synced = true;
+            this.syncedResolve();
+          }
+        }
+        const t = this.opts.watchTimeoutSeconds ?? 300;
+        const w = this.client.watch(
+          this.resource,
+          namespace,
+          { resourceVersion: this.lastRV, allowWatchBookmarks: true, timeoutSeconds: Math.floor(t * (1 + Math.random())), labelSelector, fieldSelector },
+          (ev) => this.apply(ev),
+        );
+        this.currentWatch = w;
+        if (this.stopped) w.stop();
+        const began = Date.now();
+        await w.done;
+        // A stream the server ends at once (rather than at timeoutSeconds) must not become a hot loop.
+        if (Date.now() - began < 1000 && !this.stopped) {
+          await this.sleep(delay);
+          delay = Math.min(delay * 2, 30_000);
+        } else delay = base;
+      } catch (e) {
+        if (this.stopped) return;
+        needList = true;
+        if (isGone(e)) continue; // compacted: re-list at once
+        this.opts.onError?.(e);
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+}

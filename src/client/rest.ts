@@ -1,0 +1,198 @@
+// The HTTPS implementation of Client: node:https with one keep-alive Agent, authenticated by an x509 client
+// certificate signed by the cluster CA, JSON bodies, watch streams decoded line by line.
+
+import { Agent, request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { KubeObject, Status } from '../api/types.js';
+import { discover } from './discovery.js';
+import {
+  ApiError,
+  resourcePath,
+  type ApiResource,
+  type Client,
+  type DeleteOptions,
+  type ListOptions,
+  type ObjectList,
+  type PatchType,
+  type Resource,
+  type Watch,
+  type WatchEvent,
+  type WatchOptions,
+} from './interface.js';
+
+export interface RestConfig {
+  /** https://host:port */
+  server: string;
+  caCert: string;
+  clientCert: string;
+  clientKey: string;
+  userAgent?: string;
+  /** Per-request timeout for non-watch requests (default 60 s). */
+  timeoutMs?: number;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+function qs(q: Query | undefined): string {
+  if (!q) return '';
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+function listQuery(o: ListOptions | undefined): Query {
+  return { labelSelector: o?.labelSelector, fieldSelector: o?.fieldSelector, resourceVersion: o?.resourceVersion, limit: o?.limit, continue: o?.continue };
+}
+
+function errorFrom(code: number, body: string): ApiError {
+  try {
+    const s = JSON.parse(body) as Partial<Status>;
+    if (s && s.kind === 'Status') return new ApiError(s.code ?? code, s.reason ?? '', s.message ?? `HTTP ${code}`, s);
+  } catch {
+    // not a Status body
+  }
+  return new ApiError(code, '', `HTTP ${code}: ${body.slice(0, 200)}`);
+}
+
+export class RestClient implements Client {
+  private readonly agent: Agent;
+  private readonly url: URL;
+
+  constructor(private readonly cfg: RestConfig) {
+    this.url = new URL(cfg.server);
+    this.agent = new Agent({ keepAlive: true, maxSockets: Infinity, ca: cfg.caCert, cert: cfg.clientCert, key: cfg.clientKey });
+  }
+
+  /** Closes idle keep-alive sockets; running watches must be stopped by their owners. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private open(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number | undefined): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: this.url.hostname.replace(/^\[|\]$/g, ''),
+          port: this.url.port || 443,
+          method,
+          path,
+          agent: this.agent,
+          headers: { 'User-Agent': this.cfg.userAgent ?? 'k8ts', ...headers, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) },
+        },
+        resolve,
+      );
+      req.on('error', reject);
+      if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: timed out after ${timeoutMs} ms`)));
+      req.end(body);
+    });
+  }
+
+  /** One request with a JSON (or given content-type) body; resolves to the parsed JSON reply. */
+  async request(method: string, path: string, opts: { body?: unknown; contentType?: string; accept?: string } = {}): Promise<unknown> {
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = opts.contentType ?? 'application/json';
+    const res = await this.open(method, path, headers, body, this.cfg.timeoutMs ?? 60_000);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const code = res.statusCode ?? 0;
+    if (code < 200 || code >= 300) throw errorFrom(code, text);
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  }
+
+  async get(r: Resource, ns: string | undefined, name: string): Promise<KubeObject> {
+    return (await this.request('GET', resourcePath(r, ns, name))) as KubeObject;
+  }
+
+  async list(r: Resource, ns: string | undefined, opts?: ListOptions): Promise<ObjectList> {
+    return (await this.request('GET', resourcePath(r, ns) + qs(listQuery(opts)))) as ObjectList;
+  }
+
+  async create(r: Resource, ns: string | undefined, obj: KubeObject): Promise<KubeObject> {
+    return (await this.request('POST', resourcePath(r, ns), { body: obj })) as KubeObject;
+  }
+
+  async update(r: Resource, ns: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject> {
+    return (await this.request('PUT', resourcePath(r, ns, obj.metadata.name ?? '', subresource), { body: obj })) as KubeObject;
+  }
+
+  async patch(r: Resource, ns: string | undefined, name: string, type: PatchType, patch: unknown, subresource?: string): Promise<KubeObject> {
+    return (await this.request('PATCH', resourcePath(r, ns, name, subresource), { body: patch, contentType: type })) as KubeObject;
+  }
+
+  async delete(r: Resource, ns: string | undefined, name: string, opts?: DeleteOptions): Promise<unknown> {
+    return await this.request('DELETE', resourcePath(r, ns, name), { body: { kind: 'DeleteOptions', apiVersion: 'v1', ...opts } });
+  }
+
+  async deleteCollection(r: Resource, ns: string | undefined, opts?: DeleteOptions, list?: ListOptions): Promise<unknown> {
+    return await this.request('DELETE', resourcePath(r, ns) + qs(listQuery(list)), { body: { kind: 'DeleteOptions', apiVersion: 'v1', ...opts } });
+  }
+
+  async discover(): Promise<ApiResource[]> {
+    return await discover((path, accept) => this.request('GET', path, { accept }));
+  }
+
+  watch(r: Resource, ns: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent) => void): Watch {
+    const path =
+      resourcePath(r, ns) +
+      qs({
+        watch: 'true',
+        resourceVersion: opts.resourceVersion,
+        timeoutSeconds: opts.timeoutSeconds,
+        allowWatchBookmarks: opts.allowWatchBookmarks,
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+      });
+    let stopped = false;
+    let current: IncomingMessage | undefined;
+    const done = (async () => {
+      const res = await this.open('GET', path, { Accept: 'application/json' }, undefined, undefined);
+      current = res;
+      if (stopped) {
+        res.destroy();
+        return;
+      }
+      const code = res.statusCode ?? 0;
+      if (code !== 200) {
+        let text = '';
+        for await (const c of res) text += (c as Buffer).toString('utf8');
+        throw errorFrom(code, text);
+      }
+      res.setEncoding('utf8');
+      let buf = '';
+      try {
+        for await (const chunk of res) {
+          buf += chunk as string;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (!line) continue;
+            const ev = JSON.parse(line) as { type: string; object: unknown };
+            if (ev.type === 'ERROR') {
+              const s = ev.object as Partial<Status>;
+              throw new ApiError(s.code ?? 500, s.reason ?? '', s.message ?? 'watch error', s);
+            }
+            if (stopped) return;
+            onEvent(ev as WatchEvent);
+          }
+        }
+      } catch (e) {
+        if (stopped) return; // our own destroy()
+        throw e;
+      } finally {
+        res.destroy();
+      }
+    })();
+    done.catch(() => undefined); // owners observe `done`; never an unhandled rejection
+    return {
+      done,
+      stop: () => {
+        stopped = true;
+        current?.destroy();
+      },
+    };
+  }
+}
