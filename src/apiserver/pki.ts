@@ -144,3 +144,45 @@ export function adminKubeconfig(pki: ClusterPKI, server: string, name = 'k8ts'):
     '',
   ].join('\n');
 }
+
+/**
+ * A client certificate for a control-plane component (`pki/<file>.crt`/`.key`), issued by the cluster CA on
+ * first use and read back afterwards. Issuing loads the x509 library, so callers do it after the server listens.
+ */
+export async function ensureClientCert(dataDir: string, file: string, commonName: string, organizations: string[] = []): Promise<{ cert: string; key: string }> {
+  const dir = join(dataDir, 'pki');
+  const certPath = join(dir, `${file}.crt`);
+  const keyPath = join(dir, `${file}.key`);
+  if (existsSync(certPath) && existsSync(keyPath)) return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') };
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  const crypto = webcrypto as unknown as Crypto;
+  x509.cryptoProvider.set(crypto);
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+  const caCert = new x509.X509Certificate(readFileSync(join(dir, FILES.caCert), 'utf8'));
+  const caDer = Buffer.from(readFileSync(join(dir, FILES.caKey), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  const caKey = await crypto.subtle.importKey('pkcs8', caDer, alg, false, ['sign']);
+  const keys = await crypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+  const dnEscape = (s: string) => s.replace(/([,+"\\<>;=])/g, '\\$1');
+  const subject = [`CN=${dnEscape(commonName)}`, ...organizations.map((o) => `O=${dnEscape(o)}`)].join(', ');
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    subject,
+    issuer: caCert.subject,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 365 * 24 * 3600 * 1000),
+    signingKey: caKey,
+    publicKey: keys.publicKey,
+    signingAlgorithm: alg,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
+    ],
+  });
+  const out = { cert: cert.toString('pem') + '\n', key: pem('PRIVATE KEY', await crypto.subtle.exportKey('pkcs8', keys.privateKey)) };
+  writeFileSync(keyPath, out.key, { mode: 0o600 });
+  writeFileSync(certPath, out.cert, { mode: 0o644 }); // written last: its presence marks a complete pair
+  return out;
+}

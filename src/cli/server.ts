@@ -1,11 +1,12 @@
-// `k8ts server`: start the API server over the chosen datastore, with the cluster PKI and admin kubeconfig.
+// `k8ts server`: start the API server over the chosen datastore, with the cluster PKI and admin kubeconfig, then
+// (unless --disable-controllers) the controller manager as an in-process HTTPS client of that server.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { resolve, join } from 'node:path';
 import { AllowAuthenticatedAuthorizer, TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth.js';
 import { initFieldManager } from '../apiserver/fieldmanager.js';
-import { adminKubeconfig, ensurePKI } from '../apiserver/pki.js';
+import { adminKubeconfig, ensureClientCert, ensurePKI, type ClusterPKI } from '../apiserver/pki.js';
 import { ApiServer } from '../apiserver/server.js';
 import { openStore } from '../storage/index.js';
 import { FlagError, flagHelp, parseFlags } from './flags.js';
@@ -20,7 +21,26 @@ const FLAGS = {
   'token-auth-file': { type: 'string', default: '', help: 'CSV file of bearer tokens: token,user,uid,"group1,group2"' },
   'service-cluster-ip-range': { type: 'string', default: '10.43.0.0/16', help: 'CIDR from which Service ClusterIPs are allocated' },
   'service-node-port-range': { type: 'string', default: '30000-32767', help: 'port range for NodePort Services' },
+  'disable-controllers': { type: 'boolean', default: false, help: 'do not run the controller manager (namespace, garbage collector)' },
 } as const;
+
+/**
+ * Starts the controller manager against our own listener (loopback when bound to a wildcard address), as user
+ * system:kube-controller-manager. Loaded and started after the ready line so start-up stays under a second.
+ */
+async function startControllers(dataDir: string, pki: ClusterPKI, bindAddress: string, port: number): Promise<{ stop(): Promise<void> }> {
+  const { cert, key } = await ensureClientCert(dataDir, 'controller-manager', 'system:kube-controller-manager');
+  const { managerFor } = await import('../controllers/manager.js');
+  const addr = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
+  const { manager, close } = managerFor({ server: `https://${addr.includes(':') ? `[${addr}]` : addr}:${port}`, caCert: pki.caCert, clientCert: cert, clientKey: key });
+  await manager.start();
+  return {
+    stop: async () => {
+      await manager.stop();
+      close();
+    },
+  };
+}
 
 function parsePortRange(s: string): [number, number] {
   const m = /^(\d+)-(\d+)$/.exec(s);
@@ -76,18 +96,30 @@ export async function runServer(argv: string[]): Promise<void> {
   writeFileSync(kubeconfig, adminKubeconfig(pki, url), { mode: 0o600 });
   console.log(`k8ts: API server ready at ${url}; kubeconfig: ${kubeconfig}`);
 
+  const controllers = f['disable-controllers']
+    ? undefined
+    : startControllers(dataDir, pki, f['bind-address'], f.port).catch((e: unknown) => {
+        console.error(`k8ts: controller manager failed to start: ${(e as Error).message}`);
+        return undefined;
+      });
+
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`k8ts: ${sig} received, shutting down`);
-    server.close();
-    server.closeAllConnections();
-    store.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
     setTimeout(() => process.exit(1), 5000).unref();
+    // Controllers first (they end their watches and finish in-flight syncs), bounded so shutdown stays quick.
+    const stopControllers = (controllers ?? Promise.resolve(undefined)).then((c) => c?.stop());
+    const bounded = Promise.race([stopControllers, new Promise((r) => setTimeout(r, 2000).unref())]).catch(() => undefined);
+    void bounded.then(() => {
+      server.close();
+      server.closeAllConnections();
+      store.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
