@@ -324,10 +324,11 @@ export class ApiServer {
 
   // ---- conversion between served and stored versions -----------------------------------------------------
 
+  /** The stored object as the requested version; never mutates `obj` (watch events share it between watchers). */
   private toServed(s: Served, obj: KubeObject): KubeObject {
     if (s.version === s.def.version) return obj;
     const ov = s.def.otherVersions?.find((v) => v.version === s.version);
-    const out = ov ? ov.fromStored(obj) : obj;
+    const out = ov ? ov.fromStored(deepClone(obj)) : { ...obj };
     out.apiVersion = apiVersionOf(s.def.group, s.version);
     return out;
   }

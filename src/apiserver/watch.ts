@@ -29,6 +29,15 @@ export interface WatchRequest {
   apiVersion: string;
 }
 
+/** JSON lines of watch events, by the (shared, read-only) event object: encoded once for all its watchers. */
+const lines = new WeakMap<KubeObject, Partial<Record<string, string>>>();
+
+function encodedLine(type: string, obj: KubeObject): string {
+  let byType = lines.get(obj);
+  if (byType === undefined) lines.set(obj, (byType = {}));
+  return (byType[type] ??= JSON.stringify({ type, object: obj }) + '\n');
+}
+
 /** Buffered output above which a client is considered stuck and dropped (it must re-list). */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const BOOKMARK_INTERVAL_MS = 60_000;
@@ -46,12 +55,12 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   const timers: NodeJS.Timeout[] = [];
 
   const encode = (type: string, obj: KubeObject): string => {
-    let o: unknown = obj;
     if (w.table && type !== 'BOOKMARK' && type !== 'ERROR') {
-      o = toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, w.includeObject, firstTable, w.table);
+      const t = toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, w.includeObject, firstTable, w.table);
       firstTable = false;
+      return JSON.stringify({ type, object: t }) + '\n';
     }
-    return JSON.stringify({ type, object: o }) + '\n';
+    return encodedLine(type, obj);
   };
 
   const finish = () => {

@@ -43,6 +43,10 @@ export interface RequestContext {
   afterDelete?: (() => Promise<void>)[];
 }
 
+/** Decoded watch-event values, by the store's (shared) KeyValue object. */
+const sharedDecoded = new WeakMap<KeyValue, KubeObject>();
+const sharedDeleted = new WeakMap<WatchEvent, KubeObject>();
+
 async function runHooks(hooks: (() => Promise<void>)[] | undefined): Promise<void> {
   if (!hooks?.length) return;
   const list = hooks.splice(0);
@@ -563,6 +567,30 @@ export class ResourceStore {
    * Watch objects of a kind (optionally in one namespace) from a revision, with selector transitions
    * (an object leaving the selector is DELETED, entering it is ADDED), as upstream's watch cache does.
    */
+  /**
+   * Decodes a watch event's stored value once for every watcher the store hands the same event to (1,000 watchers
+   * of a namespace share one JSON.parse). **The result is shared: consumers must not mutate it.**
+   */
+  private decodeShared(def: KindDef, kv: KeyValue): KubeObject {
+    let o = sharedDecoded.get(kv);
+    if (o === undefined) {
+      o = this.decode(def, kv);
+      sharedDecoded.set(kv, o);
+    }
+    return o;
+  }
+
+  /** The last state of a deleted object stamped with the deletion's revision; shared like decodeShared. */
+  private deletedShared(def: KindDef, ev: WatchEvent, prev: KubeObject | undefined): KubeObject {
+    let o = sharedDeleted.get(ev);
+    if (o === undefined) {
+      const base = prev ?? this.decodeShared(def, ev.kv);
+      o = { ...base, metadata: { ...base.metadata, resourceVersion: String(ev.revision) } };
+      sharedDeleted.set(ev, o);
+    }
+    return o;
+  }
+
   watch(
     def: KindDef,
     ns: string | undefined,
@@ -576,8 +604,8 @@ export class ResourceStore {
         const out: ObjectEvent[] = [];
         for (const ev of evs) {
           try {
-            const cur = ev.type === 'put' ? this.decode(def, ev.kv) : undefined;
-            const prev = ev.prev ? this.decode(def, ev.prev) : undefined;
+            const cur = ev.type === 'put' ? this.decodeShared(def, ev.kv) : undefined;
+            const prev = ev.prev ? this.decodeShared(def, ev.prev) : undefined;
             const curOk = cur ? filter(cur) : false;
             const prevOk = prev ? filter(prev) : false;
             if (ev.type === 'put' && cur) {
@@ -588,8 +616,7 @@ export class ResourceStore {
                 out.push({ type: 'DELETED', object: cur, prev, revision: ev.revision });
               }
             } else if (ev.type === 'delete') {
-              const last = prev ?? this.decode(def, ev.kv);
-              last.metadata.resourceVersion = String(ev.revision);
+              const last = this.deletedShared(def, ev, prev);
               if (filter(last)) out.push({ type: 'DELETED', object: last, revision: ev.revision });
             }
           } catch (e) {
