@@ -1,5 +1,5 @@
-// Checks the dependency direction written in ARCHITECTURE.md: only the API server reaches storage, and the
-// wire-format package depends on nothing above it.
+// Checks the dependency direction written in ARCHITECTURE.md: only the API server reaches storage, components
+// (client, controllers) never import the API server, and the wire-format package depends on nothing above it.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +41,17 @@ test('src/api imports nothing from apiserver, storage or components', () => {
   for (const f of tsFiles(join(srcRoot, 'api'))) {
     const rel = relative(srcRoot, f);
     for (const i of imports(f)) if (!i.startsWith('api/')) bad.push(`${rel} → ${i}`);
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('the client and the controllers reach the cluster only through the API: no apiserver or storage imports', () => {
+  const bad: string[] = [];
+  for (const dir of ['client', 'controllers']) {
+    for (const f of tsFiles(join(srcRoot, dir))) {
+      const rel = relative(srcRoot, f);
+      for (const i of imports(f)) if (i.startsWith('apiserver/') || i.startsWith('storage/') || i.startsWith('cli/')) bad.push(`${rel} → ${i}`);
+    }
   }
   assert.deepEqual(bad, []);
 });
