@@ -168,7 +168,8 @@ export class ApiServer {
 
   private send(res: ServerResponse, r: Reply, warnings: string[] = []): void {
     const body = typeof r.body === 'string' || Buffer.isBuffer(r.body) ? r.body : JSON.stringify(r.body);
-    const headers: Record<string, string | string[]> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...(r.headers ?? {}) };
+    // An explicit length: without it node frames the reply as chunked (more bytes and several TLS writes).
+    const headers: Record<string, string | string[]> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Content-Length': String(Buffer.byteLength(body)), ...(r.headers ?? {}) };
     if (warnings.length) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
     res.writeHead(r.status, headers);
     res.end(body);
