@@ -37,6 +37,9 @@ interface Subscriber {
 
 const clone = <T>(v: T): T => structuredClone(v);
 
+/** The API server's generateName suffix: five characters from upstream's consonant-and-digit alphabet. */
+const randomSuffix = (): string => Array.from({ length: 5 }, () => 'bcdfghjklmnpqrstvwxz2456789'[Math.floor(Math.random() * 27)]).join('');
+
 export class FakeClient implements Client {
   readonly actions: Action[] = [];
   /** resource → objectKey → object */
@@ -172,6 +175,7 @@ export class FakeClient implements Client {
     this.record({ verb: 'create', resource: r.resource, namespace: ns, name: obj.metadata.name });
     const o = this.fresh(obj);
     if (r.namespaced) o.metadata.namespace = ns;
+    if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + randomSuffix();
     if (this.bucket(r.resource).has(objectKey(o))) throw new ApiError(409, 'AlreadyExists', `${r.resource} "${o.metadata.name}" already exists`);
     return this.store(r.resource, o, 'ADDED');
   }
