@@ -11,7 +11,7 @@ export interface ManagerOptions {
   log?: Logger;
 }
 
-export const CONTROLLERS = ['namespace', 'garbagecollector'] as const;
+export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment'] as const;
 
 export class ControllerManager {
   private readonly running: Array<{ c: Controller; done: Promise<void> }> = [];
@@ -35,6 +35,15 @@ export class ControllerManager {
     if (want.has('garbagecollector')) {
       const { GarbageCollector } = await import('./garbagecollector/controller.js');
       made.push(new GarbageCollector(this.client, { log: consoleLogger('garbage-collector') }));
+    }
+    if (want.has('replicaset') || want.has('replicationcontroller')) {
+      const rs = await import('./replicaset/controller.js');
+      if (want.has('replicaset')) made.push(new rs.ReplicaSetController(this.client, rs.REPLICASET_KIND, { log: consoleLogger('replicaset-controller') }));
+      if (want.has('replicationcontroller')) made.push(new rs.ReplicaSetController(this.client, rs.REPLICATIONCONTROLLER_KIND, { log: consoleLogger('replication-controller') }));
+    }
+    if (want.has('deployment')) {
+      const { DeploymentController } = await import('./deployment/controller.js');
+      made.push(new DeploymentController(this.client, { log: consoleLogger('deployment-controller') }));
     }
     for (const c of made) {
       const done = c.run().catch((e: unknown) => this.log(`${c.name} controller stopped with an error: ${errorMessage(e)}`));
