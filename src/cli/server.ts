@@ -9,6 +9,7 @@ import { initFieldManager } from '../apiserver/fieldmanager.js';
 import { adminKubeconfig, ensureClientCert, ensurePKI, type ClusterPKI } from '../apiserver/pki.js';
 import { ApiServer } from '../apiserver/server.js';
 import { openStore } from '../storage/index.js';
+import type { SimulatedNodesOptions } from '../simnodes/simnodes.js';
 import { FlagError, flagHelp, parseFlags } from './flags.js';
 import { VERSION } from './main.js';
 
@@ -22,6 +23,10 @@ const FLAGS = {
   'service-cluster-ip-range': { type: 'string', default: '10.43.0.0/16', help: 'CIDR from which Service ClusterIPs are allocated' },
   'service-node-port-range': { type: 'string', default: '30000-32767', help: 'port range for NodePort Services' },
   'disable-controllers': { type: 'boolean', default: false, help: 'do not run the controller manager (namespace, garbage collector)' },
+  'simulate-nodes': { type: 'number', default: 0, help: 'register N simulated nodes sim-node-0… that run bound pods without processes (src/simnodes)' },
+  'simulate-node-cpu': { type: 'string', default: '8', help: 'cpu capacity of each simulated node' },
+  'simulate-node-memory': { type: 'string', default: '32Gi', help: 'memory capacity of each simulated node' },
+  'simulate-node-pods': { type: 'number', default: 110, help: 'pod capacity of each simulated node (at most 254: one /24 of pod addresses each)' },
 } as const;
 
 /**
@@ -42,6 +47,33 @@ async function startControllers(dataDir: string, pki: ClusterPKI, bindAddress: s
   };
 }
 
+/**
+ * Starts the simulated nodes against our own listener as user system:node:sim (group system:nodes). Returns at
+ * once; nodes register in the background (thousands take a few seconds) and stop with the server.
+ */
+async function startSimulatedNodes(dataDir: string, pki: ClusterPKI, bindAddress: string, port: number, opts: SimulatedNodesOptions): Promise<{ stop(): Promise<void> }> {
+  const { cert, key } = await ensureClientCert(dataDir, 'simulated-nodes', 'system:node:sim', ['system:nodes']);
+  const { simulatedNodesFor } = await import('../simnodes/simnodes.js');
+  const addr = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
+  const { sim, close } = await simulatedNodesFor({ server: `https://${addr.includes(':') ? `[${addr}]` : addr}:${port}`, caCert: pki.caCert, clientCert: cert, clientKey: key }, opts);
+  const began = Date.now();
+  void sim.start().then(
+    () => console.log(`k8ts: ${opts.count} simulated nodes registered in ${Date.now() - began} ms`),
+    (e: unknown) => console.error(`k8ts: simulated nodes failed: ${(e as Error).message}`),
+  );
+  return {
+    stop: async () => {
+      await sim.stop();
+      close();
+    },
+  };
+}
+
+function checkSimulateFlags(nodes: number, pods: number): void {
+  if (!Number.isInteger(nodes) || nodes < 0) throw new FlagError(`invalid --simulate-nodes ${nodes} (want a count ≥ 0)`);
+  if (!Number.isInteger(pods) || pods < 1 || pods > 254) throw new FlagError(`invalid --simulate-node-pods ${pods} (want 1–254)`);
+}
+
 function parsePortRange(s: string): [number, number] {
   const m = /^(\d+)-(\d+)$/.exec(s);
   if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) > 65535) throw new FlagError(`invalid --service-node-port-range "${s}" (want e.g. 30000-32767)`);
@@ -54,6 +86,7 @@ export async function runServer(argv: string[]): Promise<void> {
   try {
     f = parseFlags(FLAGS, argv);
     nodePortRange = parsePortRange(f['service-node-port-range']);
+    checkSimulateFlags(f['simulate-nodes'], f['simulate-node-pods']);
   } catch (e) {
     if (e instanceof FlagError && e.message === 'help') {
       console.log(`Usage: k8ts server [flags]\n\nFlags:\n${flagHelp(FLAGS)}`);
@@ -103,6 +136,20 @@ export async function runServer(argv: string[]): Promise<void> {
         return undefined;
       });
 
+  const simNodes =
+    f['simulate-nodes'] > 0
+      ? startSimulatedNodes(dataDir, pki, f['bind-address'], f.port, {
+          count: f['simulate-nodes'],
+          cpu: f['simulate-node-cpu'],
+          memory: f['simulate-node-memory'],
+          pods: f['simulate-node-pods'],
+          kubeletVersion: VERSION,
+        }).catch((e: unknown) => {
+          console.error(`k8ts: simulated nodes failed to start: ${(e as Error).message}`);
+          return undefined;
+        })
+      : undefined;
+
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
@@ -110,7 +157,7 @@ export async function runServer(argv: string[]): Promise<void> {
     console.log(`k8ts: ${sig} received, shutting down`);
     setTimeout(() => process.exit(1), 5000).unref();
     // Controllers first (they end their watches and finish in-flight syncs), bounded so shutdown stays quick.
-    const stopControllers = (controllers ?? Promise.resolve(undefined)).then((c) => c?.stop());
+    const stopControllers = Promise.all([controllers, simNodes].map((p) => (p ?? Promise.resolve(undefined)).then((c) => c?.stop())));
     const bounded = Promise.race([stopControllers, new Promise((r) => setTimeout(r, 2000).unref())]).catch(() => undefined);
     void bounded.then(() => {
       server.close();

@@ -12,6 +12,7 @@ import type { KubeObject } from '../api/types.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import { isConflict, isNotFound, objectKey, splitKey, type Client, type Resource } from '../client/interface.js';
+import type { RestConfig } from '../client/rest.js';
 import { WorkQueue, runWorkers } from '../client/workqueue.js';
 import { DEFAULT_NODE_CONFIG, NODE_LEASE_NAMESPACE, SIMULATED_LABEL, leaseObject, nodeConditions, nodeIP, nodeObject, nodeStatus, podIP, podIPHost, type NodeConfig } from './node.js';
 import { killingEvents, planPod, stoppedStatus, type PodEvent } from './pod.js';
@@ -385,4 +386,11 @@ export class SimulatedNodes {
     this.stopping.delete(key);
     if (pod.metadata.uid) this.removed.add(pod.metadata.uid);
   }
+}
+
+/** Simulated nodes talking to `server` over HTTPS with the given client certificate (as `k8ts server` runs them). */
+export async function simulatedNodesFor(cfg: RestConfig, opts: SimulatedNodesOptions): Promise<{ sim: SimulatedNodes; close(): void }> {
+  const { RestClient } = await import('../client/rest.js');
+  const client = new RestClient({ userAgent: 'k8ts-simulated-nodes', ...cfg });
+  return { sim: new SimulatedNodes(client, opts), close: () => client.close() };
 }
