@@ -11,7 +11,7 @@ export interface ManagerOptions {
   log?: Logger;
 }
 
-export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment'] as const;
+export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob'] as const;
 
 export class ControllerManager {
   private readonly running: Array<{ c: Controller; done: Promise<void> }> = [];
@@ -44,6 +44,16 @@ export class ControllerManager {
     if (want.has('deployment')) {
       const { DeploymentController } = await import('./deployment/controller.js');
       made.push(new DeploymentController(this.client, { log: consoleLogger('deployment-controller') }));
+    }
+    if (want.has('job') || want.has('ttl-after-finished')) {
+      const job = await import('./job/controller.js');
+      const ttl = await import('./job/ttl.js');
+      if (want.has('job')) made.push(new job.JobController(this.client, { log: consoleLogger('job-controller') }));
+      if (want.has('ttl-after-finished')) made.push(new ttl.TTLAfterFinishedController(this.client, { log: consoleLogger('ttl-after-finished-controller') }));
+    }
+    if (want.has('cronjob')) {
+      const { CronJobController } = await import('./cronjob/controller.js');
+      made.push(new CronJobController(this.client, { log: consoleLogger('cronjob-controller') }));
     }
     for (const c of made) {
       const done = c.run().catch((e: unknown) => this.log(`${c.name} controller stopped with an error: ${errorMessage(e)}`));
