@@ -8,7 +8,7 @@ import type { KubeObject, OwnerReference } from '../../api/types.js';
 import { fromLabelSelector } from '../../api/selectors/labels.js';
 import { EventRecorder } from '../../client/events.js';
 import { Informer } from '../../client/informer.js';
-import { ApiError, isNotFound, objectKey, splitKey, type Client, type Resource } from '../../client/interface.js';
+import { ApiError, isConflict, isNotFound, objectKey, splitKey, type Client, type Resource } from '../../client/interface.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import { claimObjects, controllerOf, newControllerRef } from '../common/controllerref.js';
 import { rfc3339 } from '../common/pods.js';
@@ -57,7 +57,10 @@ export class DeploymentController implements Controller {
   async run(): Promise<void> {
     for (const i of [this.deployments, this.replicaSets, this.pods]) i.start();
     await Promise.all([this.deployments.hasSynced, this.replicaSets.hasSynced, this.pods.hasSynced]);
-    await runWorkers(this.queue, this.opts.workers ?? 5, (k) => this.sync(k), (k, e) => this.log(`sync deployment ${k}: ${errorMessage(e)}`));
+    await runWorkers(this.queue, this.opts.workers ?? 5, (k) => this.sync(k), (k, e) => {
+      // Conflicts come from acting on a cache a write or two behind; the retry sees the newer object.
+      if (!isConflict(e)) this.log(`sync deployment ${k}: ${errorMessage(e)}`);
+    });
   }
 
   async stop(): Promise<void> {

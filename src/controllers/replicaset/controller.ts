@@ -123,7 +123,10 @@ export class ReplicaSetController implements Controller {
     this.owners.start();
     this.pods.start();
     await Promise.all([this.owners.hasSynced, this.pods.hasSynced]);
-    await runWorkers(this.queue, this.opts.workers ?? 5, (k) => this.sync(k), (k, e) => this.log(`sync ${this.kind.kind} ${k}: ${errorMessage(e)}`));
+    await runWorkers(this.queue, this.opts.workers ?? 5, (k) => this.sync(k), (k, e) => {
+      // Conflicts come from acting on a cache a write or two behind; the retry sees the newer object.
+      if (!isConflict(e)) this.log(`sync ${this.kind.kind} ${k}: ${errorMessage(e)}`);
+    });
   }
 
   async stop(): Promise<void> {
