@@ -81,6 +81,8 @@ export class SimulatedNodes {
   private readonly stopping = new Map<string, number>();
   /** Pods (by uid) we have already deleted with grace 0, waiting for their DELETED event. */
   private readonly removed = new Set<string>();
+  /** Which node holds each pod's address. */
+  private readonly addressed = new Map<string, SimNode>();
   private ticker: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private workers: Promise<void> = Promise.resolve();
@@ -306,12 +308,12 @@ export class SimulatedNodes {
   }
 
   private release(key: string): void {
-    for (const n of this.order) {
-      const host = n.ips.get(key);
-      if (host === undefined) continue;
-      n.ips.delete(key);
-      n.used[host] = 0;
-    }
+    const n = this.addressed.get(key);
+    const host = n?.ips.get(key);
+    this.addressed.delete(key);
+    if (!n || host === undefined) return;
+    n.ips.delete(key);
+    n.used[host] = 0;
   }
 
   private allocate(n: SimNode, key: string, pod: KubeObject): string {
@@ -323,6 +325,7 @@ export class SimulatedNodes {
     if (host === 0) throw new Error(`node ${n.name} has no free pod address in ${podIP(n.index, 0)}/24`);
     n.used[host] = 1;
     n.ips.set(key, host);
+    this.addressed.set(key, n);
     return podIP(n.index, host);
   }
 
