@@ -87,6 +87,18 @@ test('a pod bound to a simulated node runs Ready with an IP, with kubelet events
   assert.match(gone.stderr, /NotFound/);
 });
 
+test('a pod bound later through pods/binding (as a scheduler binds) is picked up and runs', async () => {
+  const k = await withNamespace(srv, 'e2e-sim-bind');
+  await k.ok(['create', '-f', '-'], { stdin: docs(podObject('late')) });
+  assert.equal((await podRow(k, 'late')).STATUS, 'Pending');
+  const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'late' }, target: { apiVersion: 'v1', kind: 'Node', name: 'sim-node-2' } };
+  await k.ok(['create', '--raw', `/api/v1/namespaces/${k.namespace}/pods/late/binding`, '-f', '-'], { stdin: JSON.stringify(binding) });
+  await k.ok(['wait', '--for=condition=Ready', 'pod/late', '--timeout=20s']);
+  const row = await podRow(k, 'late');
+  assert.equal(row.NODE, 'sim-node-2');
+  assert.match(row.IP!, /^10\.244\.2\.\d+$/);
+});
+
 test('pods that declare how they end: exit 0 → Completed, exit 3 → Error', async () => {
   const k = await withNamespace(srv, 'e2e-sim-run');
   await k.ok(['create', '-f', '-'], {
