@@ -23,6 +23,7 @@ const FLAGS = {
   'service-cluster-ip-range': { type: 'string', default: '10.43.0.0/16', help: 'CIDR from which Service ClusterIPs are allocated' },
   'service-node-port-range': { type: 'string', default: '30000-32767', help: 'port range for NodePort Services' },
   'disable-controllers': { type: 'boolean', default: false, help: 'do not run the controller manager (namespace, garbage collector)' },
+  'disable-scheduler': { type: 'boolean', default: false, help: 'do not run the scheduler (src/scheduler)' },
   'simulate-nodes': { type: 'number', default: 0, help: 'register N simulated nodes sim-node-0… that run bound pods without processes (src/simnodes)' },
   'simulate-node-cpu': { type: 'string', default: '8', help: 'cpu capacity of each simulated node' },
   'simulate-node-memory': { type: 'string', default: '32Gi', help: 'memory capacity of each simulated node' },
@@ -42,6 +43,23 @@ async function startControllers(dataDir: string, pki: ClusterPKI, bindAddress: s
   return {
     stop: async () => {
       await manager.stop();
+      close();
+    },
+  };
+}
+
+/** Starts the scheduler against our own listener as user system:kube-scheduler, like the controller manager. */
+async function startScheduler(dataDir: string, pki: ClusterPKI, bindAddress: string, port: number): Promise<{ stop(): Promise<void> }> {
+  const { cert, key } = await ensureClientCert(dataDir, 'scheduler', 'system:kube-scheduler');
+  const { schedulerFor } = await import('../scheduler/index.js');
+  const addr = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
+  const log = (m: string) => console.error(`${new Date().toISOString()} scheduler: ${m}`);
+  const { scheduler, close } = schedulerFor({ server: `https://${addr.includes(':') ? `[${addr}]` : addr}:${port}`, caCert: pki.caCert, clientCert: cert, clientKey: key }, { log });
+  const done = scheduler.run().catch((e: unknown) => log(`stopped with an error: ${(e as Error).message}`));
+  return {
+    stop: async () => {
+      await scheduler.stop();
+      await done;
       close();
     },
   };
@@ -136,6 +154,13 @@ export async function runServer(argv: string[]): Promise<void> {
         return undefined;
       });
 
+  const scheduler = f['disable-scheduler']
+    ? undefined
+    : startScheduler(dataDir, pki, f['bind-address'], f.port).catch((e: unknown) => {
+        console.error(`k8ts: scheduler failed to start: ${(e as Error).message}`);
+        return undefined;
+      });
+
   const simNodes =
     f['simulate-nodes'] > 0
       ? startSimulatedNodes(dataDir, pki, f['bind-address'], f.port, {
@@ -157,7 +182,7 @@ export async function runServer(argv: string[]): Promise<void> {
     console.log(`k8ts: ${sig} received, shutting down`);
     setTimeout(() => process.exit(1), 5000).unref();
     // Controllers first (they end their watches and finish in-flight syncs), bounded so shutdown stays quick.
-    const stopControllers = Promise.all([controllers, simNodes].map((p) => (p ?? Promise.resolve(undefined)).then((c) => c?.stop())));
+    const stopControllers = Promise.all([controllers, scheduler, simNodes].map((p) => (p ?? Promise.resolve(undefined)).then((c) => c?.stop())));
     const bounded = Promise.race([stopControllers, new Promise((r) => setTimeout(r, 2000).unref())]).catch(() => undefined);
     void bounded.then(() => {
       server.close();
