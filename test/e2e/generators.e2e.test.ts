@@ -11,7 +11,8 @@ let srv: Server;
 let k: Kubectl;
 
 before(async () => {
-  srv = await Server.start();
+  // API-machinery tier: the API server alone (no controllers acting on the objects), as upstream's integration tests.
+  srv = await Server.start({ extraArgs: ['--disable-controllers'] });
   k = await withNamespace(srv, 'e2e-gen');
 });
 
