@@ -7,6 +7,10 @@
 // nodes, one work queue keyed by pod, one ticker spreading lease renewals, no per-node timers or processes.
 // A node annotated `sim.k8ts.io/down: "true"` behaves like a dead kubelet (no leases, no status, pods left as they
 // are) until the annotation goes. A Node deleted through the API is not re-registered (as a running kubelet).
+//
+// Why one component rather than N kubelets over a `sim` runtime: a kubelet per node means an informer and a
+// status loop per node, which does not fit thousands of nodes on two cores. The real kubelet (next issue) can
+// reuse pod.ts — the status a runtime's container states imply — behind its CRI-shaped runtime seam.
 
 import type { KubeObject } from '../api/types.js';
 import { EventRecorder } from '../client/events.js';
@@ -260,6 +264,7 @@ export class SimulatedNodes {
         : await this.client.create(LEASES, NODE_LEASE_NAMESPACE, leaseObject(n.name, n.uid ?? '', now));
       n.leaseRV = lease.metadata.resourceVersion;
     } catch (e) {
+      if (isNotFound(e) && !n.leaseRV) throw e; // kube-node-lease itself is missing: retry on the normal interval
       if (isConflict(e) || isNotFound(e)) {
         // Someone else wrote it, or it is gone: read it back and renew at once (next tick).
         n.leaseRV = await this.client.get(LEASES, NODE_LEASE_NAMESPACE, n.name).then(
