@@ -159,12 +159,22 @@ export class DeploymentController implements Controller {
 
 /** The work of one sync of one Deployment; `d` is the latest version this pass has read or written. */
 class DeploymentSync {
+  /** The Deployment's ReplicaSets as this pass last read or wrote them (writes replace entries by uid). */
+  private rss: KubeObject[] = [];
+
   constructor(
     private readonly c: DeploymentController,
     private d: KubeObject,
   ) {
     this.d.apiVersion ??= 'apps/v1';
     this.d.kind ??= 'Deployment';
+  }
+
+  private remember(rs: KubeObject): KubeObject {
+    const i = this.rss.findIndex((x) => x.metadata.uid === rs.metadata.uid);
+    if (i >= 0) this.rss[i] = rs;
+    else this.rss.push(rs);
+    return rs;
   }
 
   private get client(): Client {
@@ -187,13 +197,13 @@ class DeploymentSync {
       }
       return;
     }
-    const rsList = await this.c.claimReplicaSets(d);
-    if (d.metadata.deletionTimestamp) return await this.syncStatusOnly(rsList);
+    this.rss = await this.c.claimReplicaSets(d);
+    if (d.metadata.deletionTimestamp) return await this.syncStatusOnly();
     await this.checkPausedConditions();
-    if (u.dspec(this.d).paused) return await this.syncScale(rsList);
-    if (await this.isScalingEvent(rsList)) return await this.syncScale(rsList);
-    if (u.isRollingUpdate(this.d)) return await this.rolloutRolling(rsList);
-    return await this.rolloutRecreate(rsList);
+    if (u.dspec(this.d).paused) return await this.syncScale();
+    if (await this.isScalingEvent()) return await this.syncScale();
+    if (u.isRollingUpdate(this.d)) return await this.rolloutRolling();
+    return await this.rolloutRecreate();
   }
 
   // ---- status and annotation writes ----
@@ -231,9 +241,15 @@ class DeploymentSync {
   // ---- finding and creating the new ReplicaSet ----
 
   /** Upstream getAllReplicaSetsAndSyncRevision: [new RS (created if asked), old RSs]. */
-  private async getAll(rsList: KubeObject[], create: boolean): Promise<{ newRS: KubeObject | undefined; oldRSs: KubeObject[] }> {
-    const found = u.findNewRS(this.d, rsList);
-    const oldRSs = rsList.filter((rs) => rs !== found);
+  /** [new RS, old RSs] as this pass last saw them, without writing anything. */
+  private current(): { newRS: KubeObject | undefined; all: KubeObject[]; oldRSs: KubeObject[] } {
+    const newRS = u.findNewRS(this.d, this.rss);
+    return { newRS, all: this.rss, oldRSs: this.rss.filter((rs) => rs !== newRS) };
+  }
+
+  private async getAll(create: boolean): Promise<{ newRS: KubeObject | undefined; oldRSs: KubeObject[] }> {
+    const found = u.findNewRS(this.d, this.rss);
+    const oldRSs = this.rss.filter((rs) => rs !== found);
     const newRS = await this.getNewRS(found, oldRSs, create);
     return { newRS, oldRSs };
   }
@@ -249,7 +265,7 @@ class DeploymentSync {
       let cur = existing;
       if (annotationsUpdated || minReadyChanged) {
         (rs.spec as u.RSSpec).minReadySeconds = minReady;
-        cur = await this.client.update(REPLICASETS, rs.metadata.namespace, rs);
+        cur = this.remember(await this.client.update(REPLICASETS, rs.metadata.namespace, rs));
       }
       await this.setRevision(cur.metadata.annotations?.[u.REVISION] ?? '');
       if (u.hasProgressDeadline(this.d) && !u.getCondition(u.dstatus(this.d), 'Progressing')) {
@@ -280,7 +296,7 @@ class DeploymentSync {
     let created: KubeObject;
     let alreadyExists = false;
     try {
-      created = await this.client.create(REPLICASETS, d.metadata.namespace, newRS);
+      created = this.remember(await this.client.create(REPLICASETS, d.metadata.namespace, newRS));
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 409)) {
         const msg = `Failed to create new replica set "${name}": ${errorMessage(e)}`;
@@ -295,7 +311,7 @@ class DeploymentSync {
       // Same name already there: ours with this template (a stale cache) → use it; else a hash collision.
       const rs = await this.client.get(REPLICASETS, d.metadata.namespace, name);
       if (controllerOf(rs)?.uid === d.metadata.uid && u.equalIgnoreHash(u.rsspec(rs).template, spec.template)) {
-        created = rs;
+        created = this.remember(rs);
         alreadyExists = true;
       } else {
         const status = structuredClone(u.dstatus(this.d));
@@ -331,15 +347,15 @@ class DeploymentSync {
     const next = structuredClone(rs);
     (next.spec as u.RSSpec).replicas = newScale;
     u.setReplicasAnnotations(next, u.replicasOf(d), max);
-    const written = await this.client.update(REPLICASETS, next.metadata.namespace, next);
+    const written = this.remember(await this.client.update(REPLICASETS, next.metadata.namespace, next));
     if (sizeNeedsUpdate) {
       this.event('Normal', 'ScalingReplicaSet', `Scaled ${oldScale < newScale ? 'up' : 'down'} replica set ${rs.metadata.name} from ${oldScale} to ${newScale}`);
     }
     return [sizeNeedsUpdate, written];
   }
 
-  private async isScalingEvent(rsList: KubeObject[]): Promise<boolean> {
-    const { newRS, oldRSs } = await this.getAll(rsList, false);
+  private async isScalingEvent(): Promise<boolean> {
+    const { newRS, oldRSs } = await this.getAll(false);
     for (const rs of u.activeRSs([...oldRSs, newRS])) {
       const desired = rs.metadata.annotations?.[u.DESIRED_REPLICAS];
       if (desired === undefined || !/^\d+$/.test(desired)) continue;
@@ -349,15 +365,16 @@ class DeploymentSync {
   }
 
   /** Upstream sync: scale only (paused or a replicas change), then status. */
-  private async syncScale(rsList: KubeObject[]): Promise<void> {
-    const { newRS, oldRSs } = await this.getAll(rsList, false);
-    await this.scale(newRS, oldRSs);
+  private async syncScale(): Promise<void> {
+    const before = await this.getAll(false);
+    await this.scale(before.newRS, before.oldRSs);
+    const { newRS, oldRSs } = this.current();
     if (u.dspec(this.d).paused) await this.cleanup(oldRSs);
     await this.syncDeploymentStatus([...oldRSs, newRS], newRS);
   }
 
-  private async syncStatusOnly(rsList: KubeObject[]): Promise<void> {
-    const { newRS, oldRSs } = await this.getAll(rsList, false);
+  private async syncStatusOnly(): Promise<void> {
+    const { newRS, oldRSs } = await this.getAll(false);
     await this.syncDeploymentStatus([...oldRSs, newRS], newRS);
   }
 
@@ -399,38 +416,33 @@ class DeploymentSync {
 
   // ---- strategies ----
 
-  private async rolloutRolling(rsList: KubeObject[]): Promise<void> {
-    const got = await this.getAll(rsList, true);
-    const newRS = got.newRS!;
-    let oldRSs = got.oldRSs;
-    const all = (): KubeObject[] => [...oldRSs, newRS];
-    // Scale up, if we can.
+  private async rolloutRolling(): Promise<void> {
+    const { newRS, oldRSs } = await this.getAll(true);
     const d = this.d;
     const n = u.replicasOf(d);
+    // Scale up, if we can.
     let scaledUp = false;
-    let cur = newRS;
-    if (u.rsReplicas(newRS) > n) [scaledUp, cur] = await this.scaleRS(newRS, n);
-    else if (u.rsReplicas(newRS) < n) [scaledUp, cur] = await this.scaleRS(newRS, u.newRSNewReplicas(d, all(), newRS));
-    if (scaledUp) return await this.syncRolloutStatus([...oldRSs, cur], cur);
+    if (u.rsReplicas(newRS!) > n) [scaledUp] = await this.scaleRS(newRS!, n);
+    else if (u.rsReplicas(newRS!) < n) [scaledUp] = await this.scaleRS(newRS!, u.newRSNewReplicas(d, [...oldRSs, newRS], newRS!));
+    if (scaledUp) return await this.syncRolloutStatus();
     // Scale down, if we can.
-    const res = await this.reconcileOldReplicaSets(oldRSs, newRS);
-    oldRSs = res.oldRSs;
-    if (res.scaledDown) return await this.syncRolloutStatus(all(), newRS);
-    if (u.deploymentComplete(this.d, u.dstatus(this.d))) await this.cleanup(oldRSs);
-    await this.syncRolloutStatus(all(), newRS);
+    if (await this.reconcileOldReplicaSets(oldRSs, newRS!)) return await this.syncRolloutStatus();
+    if (u.deploymentComplete(this.d, u.dstatus(this.d))) await this.cleanup(this.current().oldRSs);
+    await this.syncRolloutStatus();
   }
 
-  private async reconcileOldReplicaSets(oldRSsIn: KubeObject[], newRS: KubeObject): Promise<{ scaledDown: boolean; oldRSs: KubeObject[] }> {
+  /** Upstream reconcileOldReplicaSets; true when something was scaled down. */
+  private async reconcileOldReplicaSets(oldRSsIn: KubeObject[], newRS: KubeObject): Promise<boolean> {
     const d = this.d;
     const oldRSs = [...oldRSsIn];
     const active = () => u.activeRSs(oldRSs);
     const oldPods = u.sumSpecReplicas(active());
-    if (oldPods === 0) return { scaledDown: false, oldRSs };
+    if (oldPods === 0) return false;
     const allPods = u.sumSpecReplicas([...oldRSs, newRS]);
     const minAvailable = u.replicasOf(d) - u.maxUnavailable(d);
     const newUnavailable = u.rsReplicas(newRS) - (u.rsstatus(newRS).availableReplicas ?? 0);
     const maxScaledDown = allPods - minAvailable - newUnavailable;
-    if (maxScaledDown <= 0) return { scaledDown: false, oldRSs };
+    if (maxScaledDown <= 0) return false;
 
     // Clean up unhealthy replicas first, otherwise they block the rollout (upstream cleanupUnhealthyReplicas).
     oldRSs.sort(u.byCreation);
@@ -462,32 +474,24 @@ class DeploymentSync {
         scaled += down;
       }
     }
-    return { scaledDown: cleaned + scaled > 0, oldRSs };
+    return cleaned + scaled > 0;
   }
 
-  private async rolloutRecreate(rsList: KubeObject[]): Promise<void> {
-    let { newRS, oldRSs } = await this.getAll(rsList, false);
+  private async rolloutRecreate(): Promise<void> {
+    const { newRS, oldRSs } = await this.getAll(false);
     // Scale down old replica sets.
     let scaledDown = false;
-    const olds: KubeObject[] = [];
-    for (const rs of oldRSs) {
-      if (u.rsReplicas(rs) === 0) {
-        olds.push(rs);
-        continue;
-      }
-      const [scaled, written] = await this.scaleRS(rs, 0);
-      olds.push(written);
+    for (const rs of u.activeRSs(oldRSs)) {
+      const [scaled] = await this.scaleRS(rs, 0);
       scaledDown ||= scaled;
     }
-    oldRSs = olds;
-    if (scaledDown) return await this.syncRolloutStatus([...oldRSs, newRS], newRS);
+    if (scaledDown) return await this.syncRolloutStatus();
     // Wait until no old pod is running.
-    if (this.oldPodsRunning(newRS, oldRSs)) return await this.syncRolloutStatus([...oldRSs, newRS], newRS);
-    if (!newRS) ({ newRS, oldRSs } = await this.getAll(rsList, true));
-    const [, written] = await this.scaleRS(newRS!, u.replicasOf(this.d));
-    newRS = written;
-    if (u.deploymentComplete(this.d, u.dstatus(this.d))) await this.cleanup(oldRSs);
-    await this.syncRolloutStatus([...oldRSs, newRS], newRS);
+    if (this.oldPodsRunning(newRS, oldRSs)) return await this.syncRolloutStatus();
+    const target = newRS ?? (await this.getAll(true)).newRS!;
+    await this.scaleRS(target, u.replicasOf(this.d));
+    if (u.deploymentComplete(this.d, u.dstatus(this.d))) await this.cleanup(this.current().oldRSs);
+    await this.syncRolloutStatus();
   }
 
   private oldPodsRunning(newRS: KubeObject | undefined, oldRSs: KubeObject[]): boolean {
@@ -555,7 +559,8 @@ class DeploymentSync {
   }
 
   /** Upstream syncRolloutStatus: status plus the Progressing condition and the progress-deadline requeue. */
-  private async syncRolloutStatus(all: Array<KubeObject | undefined>, newRS: KubeObject | undefined): Promise<void> {
+  private async syncRolloutStatus(): Promise<void> {
+    const { all, newRS } = this.current();
     const d = this.d;
     const status = this.calculateStatus(all, newRS);
     if (!u.hasProgressDeadline(d)) u.removeCondition(status, 'Progressing');
