@@ -20,7 +20,7 @@ async function until<T>(what: string, fn: () => T | undefined | false, ms = 3000
 }
 
 function start(c: FakeClusterClient, opts: SchedulerOptions = {}): { s: Scheduler; done: Promise<void> } {
-  const s = new Scheduler(c, { queue: { initialBackoffMs: 10, maxBackoffMs: 20, flushIntervalMs: 10 }, ...opts });
+  const s = new Scheduler(c, { statusPatch: 'merge', queue: { initialBackoffMs: 10, maxBackoffMs: 20, flushIntervalMs: 10 }, ...opts });
   const done = s.run();
   return { s, done };
 }

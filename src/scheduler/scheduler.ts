@@ -40,6 +40,12 @@ export interface SchedulerOptions {
   log?: (msg: string) => void;
   /** Called after a pod's binding succeeded (benchmarks, tests). */
   onBound?: (key: string, node: string) => void;
+  /**
+   * How PodScheduled is written to pods/status: 'strategic' (default, as upstream: merges the one condition by
+   * type, so concurrent writers of other conditions are safe) or 'merge' (the whole conditions list; for clients
+   * without strategic merge patch, such as the fake client).
+   */
+  statusPatch?: 'strategic' | 'merge';
 }
 
 /** numFeasibleNodesToFind with the adaptive default percentage (50% − nodes/125, at least 5%, at least 100). */
@@ -325,11 +331,13 @@ export class Scheduler {
     const nomChanged = nominated !== undefined && nominated !== (pod.status?.nominatedNodeName ?? '');
     if (!condChanged && !nomChanged) return;
     const next: PodCondition = { ...cond, lastProbeTime: null, lastTransitionTime: old && old.status === cond.status && old.lastTransitionTime ? old.lastTransitionTime : rfc3339() };
-    const list = old ? conds.map((c) => (c.type === cond.type ? next : c)) : [...conds, next];
+    const strategic = (this.opts.statusPatch ?? 'strategic') === 'strategic';
+    const list = strategic ? [next] : old ? conds.map((c) => (c.type === cond.type ? next : c)) : [...conds, next];
     const status: Record<string, unknown> = { conditions: list };
     if (nomChanged) status.nominatedNodeName = nominated || null;
     try {
-      await this.client.patch(PODS, pod.metadata.namespace, pod.metadata.name ?? '', 'application/merge-patch+json', { status } as Partial<KubeObject>, 'status');
+      const type = strategic ? 'application/strategic-merge-patch+json' : 'application/merge-patch+json';
+      await this.client.patch(PODS, pod.metadata.namespace, pod.metadata.name ?? '', type, { status } as Partial<KubeObject>, 'status');
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 404)) this.log(`updating ${objectKey(pod)} status: ${e instanceof Error ? e.message : String(e)}`);
     }
