@@ -8,7 +8,7 @@ import type { KubeObject } from '../../api/types.js';
 import { CronParseError, loadLocationError, nextActivation, parseStandard, type CronSchedule } from '../../api/kinds/batch/cron.js';
 import { EventRecorder } from '../../client/events.js';
 import { Informer } from '../../client/informer.js';
-import { ApiError, isNotFound, objectKey, type Client, type Resource } from '../../client/interface.js';
+import { ApiError, isConflict, isNotFound, objectKey, type Client, type Resource } from '../../client/interface.js';
 import { realScheduler, runWorkers, WorkQueue, type Scheduler } from '../../client/workqueue.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 
@@ -168,7 +168,7 @@ export class CronJobController implements Controller {
     this.cronJobs.start();
     this.jobs.start();
     await Promise.all([this.cronJobs.hasSynced, this.jobs.hasSynced]);
-    await runWorkers(this.queue, this.opts.workers ?? 5, (k) => this.sync(k), (k, e) => this.log(`syncing cronjob ${k}: ${errorMessage(e)}`));
+    await runWorkers(this.queue, this.opts.workers ?? 5, (k) => this.sync(k), (k, e) => isConflict(e) || this.log(`syncing cronjob ${k}: ${errorMessage(e)}`));
   }
 
   async stop(): Promise<void> {
@@ -345,7 +345,8 @@ export class CronJobController implements Controller {
       // Created by someone else (or by us before a crash): adopt it into status if it is ours.
       created = await this.client.get(JOBS, cj.metadata.namespace, name);
       const ours = (created.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === cj.metadata.uid);
-      if (!ours || inActive(created.metadata.uid)) return { changed };
+      // (Upstream returns without a requeue here; requeueing for the next time keeps the schedule going.)
+      if (!ours || inActive(created.metadata.uid)) return { requeueMs: requeueMs(), changed };
     }
     active().push({ kind: 'Job', namespace: created.metadata.namespace, name: created.metadata.name, uid: created.metadata.uid, apiVersion: 'batch/v1', resourceVersion: created.metadata.resourceVersion });
     st.lastScheduleTime = rfc3339(scheduled);

@@ -317,7 +317,7 @@ export class JobController implements Controller {
     await Promise.all([this.jobs.hasSynced, this.pods.hasSynced]);
     const workers = this.opts.workers ?? 5;
     await Promise.all([
-      runWorkers(this.queue, workers, (k) => this.sync(k), (k, e) => this.log(`syncing job ${k}: ${errorMessage(e)}`)),
+      runWorkers(this.queue, workers, (k) => this.sync(k), (k, e) => isConflict(e) || this.log(`syncing job ${k}: ${errorMessage(e)}`)),
       runWorkers(this.orphanQueue, 1, (k) => this.syncOrphanPod(k), (k, e) => this.log(`orphan pod ${k}: ${errorMessage(e)}`)),
     ]);
   }
