@@ -18,8 +18,8 @@ import {
 let srv: Server;
 
 before(async () => {
-  // API-machinery tier: the API server alone (no controllers acting on the objects), as upstream's integration tests.
-  srv = await Server.start({ extraArgs: ['--disable-controllers'] });
+  // API-machinery tier: the API server alone (no controllers or scheduler acting on the objects), as upstream's integration tests.
+  srv = await Server.start({ extraArgs: ['--disable-controllers', '--disable-scheduler'] });
 });
 
 after(async () => {

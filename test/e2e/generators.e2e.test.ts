@@ -11,8 +11,8 @@ let srv: Server;
 let k: Kubectl;
 
 before(async () => {
-  // API-machinery tier: the API server alone (no controllers acting on the objects), as upstream's integration tests.
-  srv = await Server.start({ extraArgs: ['--disable-controllers'] });
+  // API-machinery tier: the API server alone (no controllers or scheduler acting on the objects), as upstream's integration tests.
+  srv = await Server.start({ extraArgs: ['--disable-controllers', '--disable-scheduler'] });
   k = await withNamespace(srv, 'e2e-gen');
 });
 

@@ -9,8 +9,8 @@ import { Server, docs, manifest, podObject, withNamespace, type Kubectl } from '
 let srv: Server;
 
 before(async () => {
-  // API-machinery tier: the API server alone (no controllers acting on the objects), as upstream's integration tests.
-  srv = await Server.start({ extraArgs: ['--disable-controllers'] });
+  // API-machinery tier: the API server alone (no controllers or scheduler acting on the objects), as upstream's integration tests.
+  srv = await Server.start({ extraArgs: ['--disable-controllers', '--disable-scheduler'] });
 });
 
 after(async () => {
