@@ -1,5 +1,6 @@
 // Simulated nodes at scale: N nodes (default 1,000) registered with Leases → time until all are Ready; P pods
-// (default 3,000) bound round-robin → time until all are Running; then a steady window of lease renewals (100/s at
+// (default 3,000) bound round-robin → time until all are Running, then deleted (graceful) → time until all are
+// gone; then a steady window of lease renewals (100/s at
 // 1,000 nodes) with the API server's CPU; RSS of the server and of this process (which runs the component, events
 // off). Prints JSON.
 // Run: npx tsc -p tsconfig.json && node scripts/gen-openapi.mjs && node dist/bench/simnodes.js
@@ -65,6 +66,22 @@ async function main(): Promise<void> {
     await allRunningP;
     const podsRunningMs = performance.now() - p0;
     stopWatch();
+    const rssLoaded = { server: rssMB(s.pid), component: round(process.memoryUsage().rss / 2 ** 20, 1) };
+
+    // Deletion: every pod gets a deletionTimestamp (grace 30 s); the nodes stop them (≤ 500 ms) and delete them.
+    let deleted = 0;
+    let allDeleted!: () => void;
+    const allDeletedP = new Promise<void>((r) => (allDeleted = r));
+    const stopDelWatch = s.client.watch('/api/v1/namespaces/default/pods?watch=true&resourceVersion=0', (ev) => {
+      if (ev.type === 'DELETED' && ++deleted === PODS) allDeleted();
+    });
+    await sleep(500);
+    const d0 = performance.now();
+    const dc = await s.client.req('DELETE', '/api/v1/namespaces/default/pods', { kind: 'DeleteOptions', apiVersion: 'v1' });
+    if (dc.status !== 200) throw new Error(`deletecollection: ${dc.status} ${dc.body.slice(0, 200)}`);
+    await allDeletedP;
+    const podsGoneMs = performance.now() - d0;
+    stopDelWatch();
 
     const cpu0 = procCpuMs(s.pid);
     const self0 = process.cpuUsage();
@@ -80,8 +97,9 @@ async function main(): Promise<void> {
       readyNodes,
       podCreatesPerSec: round(created.opsPerSec, 0),
       podsAllRunningMs: round(podsRunningMs, 0),
+      podsDeletedAndGoneMs: round(podsGoneMs, 0),
       steady: { seconds: STEADY_S, leaseRenewalsPerSec: round(NODES / 10, 0), serverCpuCores: round(serverCpu, 3), componentCpuCores: round(componentCpu, 3) },
-      rssMB: { idle: rssIdle, loaded: { server: rssMB(s.pid), component: round(process.memoryUsage().rss / 2 ** 20, 1) } },
+      rssMB: { idle: rssIdle, loaded: rssLoaded, afterDeletion: { server: rssMB(s.pid), component: round(process.memoryUsage().rss / 2 ** 20, 1) } },
       machine: machine(),
     };
     console.log(JSON.stringify(result, null, 2));

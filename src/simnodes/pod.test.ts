@@ -175,12 +175,14 @@ test('restarts after the first wait in CrashLoopBackOff for the kubelet back-off
   assert.ok(cs2.state.running);
 });
 
-test('a deleted pod is reported stopped (Succeeded, containers Completed) with Killing events', () => {
+test('a deleted pod is reported stopped (Failed, containers ended by SIGTERM) with Killing events', () => {
   const running = runTo(pod(), T0).pod;
   assert.deepEqual(killingEvents(running).map((e) => e.message), ['Stopping container main']);
   const s = stoppedStatus(running, T0 + 1_000) as Obj;
-  assert.equal(s.phase, 'Succeeded');
-  assert.equal(s.containerStatuses[0].state.terminated.reason, 'Completed');
+  assert.equal(s.phase, 'Failed');
+  assert.equal(s.containerStatuses[0].state.terminated.reason, 'Error');
+  assert.equal(s.containerStatuses[0].state.terminated.exitCode, 143);
+  assert.equal(s.conditions.find((c: Obj) => c.type === 'Ready').status, 'False');
   assert.equal(s.containerStatuses[0].ready, false);
   assert.equal(stoppedStatus(pod(), T0), undefined, 'never started: nothing to report');
 });

@@ -10,7 +10,9 @@
 // the container terminated; once every container is terminated the pod is Succeeded (all codes 0) or Failed.
 // Restarts follow the kubelet's crash back-off: the first is immediate, then base·2^(n−1) capped at 5 minutes,
 // waiting in CrashLoopBackOff meanwhile. Init containers complete at once (exit 0); sidecars (init containers with
-// restartPolicy Always) run and are ready like regular containers but never exit.
+// restartPolicy Always) run and are ready like regular containers but never exit. A deleted pod's running
+// containers end on SIGTERM (exit 143, pod Failed) after min(its grace period, the node's stop time, 500 ms by
+// default); then the pod is deleted with grace 0, as the kubelet does.
 
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../api/types.js';
@@ -329,9 +331,12 @@ function nextWake(status: Obj, t: Timings, ctx: PodContext, now: number): number
   return at === Infinity ? undefined : Math.max(0, at - now);
 }
 
+/** Exit code of a container stopped by SIGTERM (128 + 15): an interrupted run counts as failed (Jobs rely on it). */
+export const STOPPED_EXIT_CODE = 143;
+
 /**
- * The status the kubelet reports once it has stopped a deleted pod's containers (a quick, graceful stop: exit 0),
- * or undefined if there is nothing to report (never started, or already terminal).
+ * The status the kubelet reports once it has stopped a deleted pod's containers (each ends on SIGTERM: exit 143,
+ * reason Error, so the pod is Failed), or undefined if there is nothing to report (never started, or terminal).
  */
 export function stoppedStatus(pod: KubeObject, now: number): Obj | undefined {
   const status = obj(pod.status) ?? {};
@@ -341,7 +346,7 @@ export function stoppedStatus(pod: KubeObject, now: number): Obj | undefined {
   const stop = (cs: Obj): Obj => {
     const st = obj(cs.state) ?? {};
     if (st.terminated) return cs;
-    if (st.running) return { ...cs, ready: false, started: false, state: terminatedState(cs, 0, now) };
+    if (st.running) return { ...cs, ready: false, started: false, state: terminatedState(cs, STOPPED_EXIT_CODE, now) };
     return { ...cs, ready: false, started: false, state: { terminated: { exitCode: 137, finishedAt: null, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was deleted.  The container used to be Running', startedAt: null } } };
   };
   const next = statuses.map(stop);

@@ -183,8 +183,8 @@ test('a deleted pod is stopped (Killing), reported terminated, then deleted with
     const writes = c.actions.filter((a) => a.resource === 'pods' && a.name === 'doomed' && (a.verb === 'patch' || a.verb === 'delete')).map((a) => `${a.verb}${a.subresource ? '/' + a.subresource : ''}`);
     assert.deepEqual(writes.slice(-3), ['delete', 'patch/status', 'delete'], 'deletion, then stopped status, then delete with grace 0');
     const s = c.peek('pods', 'default', 'doomed')!.status as Obj;
-    assert.equal(s.phase, 'Succeeded');
-    assert.equal(s.containerStatuses[0].state.terminated.reason, 'Completed');
+    assert.equal(s.phase, 'Failed');
+    assert.equal(s.containerStatuses[0].state.terminated.exitCode, 143);
     await until(c, { group: '', version: 'v1', resource: 'events', namespaced: true }, (e) => e.reason === 'Killing' && e.message === 'Stopping container main', 'Killing event');
     assert.equal(c.deletes.length, 2, 'deleted once, not again on its own status write');
   } finally {
