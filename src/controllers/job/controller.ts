@@ -241,6 +241,8 @@ export class JobController implements Controller {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly batchMs: number;
+  /** Job uid → keys of the pods it controls, kept by the pod handlers so a sync need not scan every pod. */
+  private readonly podsByJob = new Map<string, Set<string>>();
 
   constructor(
     private readonly client: Client,
@@ -260,10 +262,46 @@ export class JobController implements Controller {
     const enqueueJob = (j: KubeObject) => this.queue.add(objectKey(j));
     this.jobs.addEventHandler({ add: enqueueJob, update: (_o, j) => enqueueJob(j), delete: enqueueJob });
     this.pods.addEventHandler({
-      add: (p) => (p.metadata.deletionTimestamp ? this.podDeleted(p, false) : this.podAdded(p)),
-      update: (old, p) => this.podUpdated(old, p),
-      delete: (p) => this.podDeleted(p, true),
+      add: (p) => {
+        this.index(undefined, p);
+        if (p.metadata.deletionTimestamp) this.podDeleted(p, false);
+        else this.podAdded(p);
+      },
+      update: (old, p) => {
+        this.index(old, p);
+        this.podUpdated(old, p);
+      },
+      delete: (p) => {
+        this.index(p, undefined);
+        this.podDeleted(p, true);
+      },
     });
+  }
+
+  private index(old: KubeObject | undefined, cur: KubeObject | undefined): void {
+    const before = old && controllerRefOf(old)?.uid;
+    const after = cur && controllerRefOf(cur)?.uid;
+    const key = objectKey((cur ?? old)!);
+    if (before && before !== after) {
+      const s = this.podsByJob.get(before);
+      s?.delete(key);
+      if (s && !s.size) this.podsByJob.delete(before);
+    }
+    if (after) {
+      let s = this.podsByJob.get(after);
+      if (!s) this.podsByJob.set(after, (s = new Set()));
+      s.add(key);
+    }
+  }
+
+  /** The pods whose controller reference is this job, from the informer cache. */
+  private podsOf(job: KubeObject): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const k of this.podsByJob.get(job.metadata.uid ?? '') ?? []) {
+      const p = this.pods.get(k);
+      if (p && controllerRefOf(p)?.uid === job.metadata.uid) out.push(p);
+    }
+    return out;
   }
 
   /** The job a pod's controller reference names, if it is in the cache with that uid. */
@@ -376,7 +414,7 @@ export class JobController implements Controller {
     status.uncountedTerminatedPods ??= {};
     const now = this.now();
     const satisfied = this.expectations.satisfied(key);
-    const pods = this.pods.list().filter((p) => p.metadata.namespace === job.metadata.namespace && controllerRefOf(p)?.uid === job.metadata.uid);
+    const pods = this.podsOf(job).filter((p) => p.metadata.namespace === job.metadata.namespace);
     const activePods = pods.filter(isActive);
     const ctx: SyncCtx = {
       key,
