@@ -148,6 +148,26 @@ test('backoffLimit 0: the failing pod fails the job (FailureTarget, then Failed 
   await eventually(async () => /Warning\s+BackoffLimitExceeded\s+.*job-controller\s+Job has reached the specified backoff limit/.test((await k.ok(['describe', 'job', 'boom'])).stdout), 10_000, 'the BackoffLimitExceeded event');
 });
 
+test('backoffLimit 1: the replacement of a failed pod waits the 10 s backoff; the second failure fails the job', async () => {
+  const k = await withNamespace(srv, 'e2e-job-backoff');
+  await k.ok(['create', '-f', '-'], { stdin: docs(jobObject('retry', { backoffLimit: 1, sim: { 'sim.k8ts.io/run-seconds': '0', 'sim.k8ts.io/exit-code': '1' } })) });
+  await k.ok(['wait', '--for=condition=failed', 'job/retry', '--timeout=40s'], { timeoutMs: 45_000 });
+  const out = (await k.ok(['get', 'pods', '-o', 'jsonpath={range .items[*]}{.metadata.creationTimestamp} {.status.containerStatuses[0].state.terminated.finishedAt}{"\\n"}{end}'])).stdout;
+  const pods = out.split('\n').filter(Boolean).map((l) => l.split(' ').map(Date.parse)).sort((a, b) => a[0] - b[0]);
+  assert.equal(pods.length, 2, out);
+  const gap = pods[1][0] - pods[0][1];
+  assert.ok(gap >= 9_000 && gap < 20_000, `replacement created ${gap} ms after the first failure (backoff 10 s):\n${out}`);
+  assert.equal(await jsonpath(k, 'job/retry', '{.status.failed} {.status.conditions[-1:].reason}'), '2 BackoffLimitExceeded');
+});
+
+test('kubectl delete job: its pods are collected and lose the tracking finalizer (not left Terminating)', async () => {
+  const k = await withNamespace(srv, 'e2e-job-delete');
+  await k.ok(['create', 'job', 'doomed', '--image=busybox']);
+  await eventually(async () => (await podsOf(k, 'doomed')).length === 1, 15_000, 'the pod');
+  assert.equal((await k.ok(['delete', 'job', 'doomed'])).stdout, 'job.batch "doomed" deleted\n');
+  await eventually(async () => (await podsOf(k, 'doomed')).length === 0, 15_000, 'the pod to be gone');
+});
+
 test('activeDeadlineSeconds: a pod running past the deadline is terminated and the job Failed DeadlineExceeded', async () => {
   const k = await withNamespace(srv, 'e2e-job-deadline');
   await k.ok(['create', '-f', '-'], { stdin: docs(jobObject('slow', { activeDeadlineSeconds: 2, sim: {} })) });
