@@ -11,7 +11,7 @@ export interface ManagerOptions {
   log?: Logger;
 }
 
-export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob'] as const;
+export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'daemonset', 'statefulset'] as const;
 
 export class ControllerManager {
   private readonly running: Array<{ c: Controller; done: Promise<void> }> = [];
@@ -54,6 +54,14 @@ export class ControllerManager {
     if (want.has('cronjob')) {
       const { CronJobController } = await import('./cronjob/controller.js');
       made.push(new CronJobController(this.client, { log: consoleLogger('cronjob-controller') }));
+    }
+    if (want.has('daemonset')) {
+      const { DaemonSetController } = await import('./daemonset/controller.js');
+      made.push(new DaemonSetController(this.client, { log: consoleLogger('daemonset-controller') }));
+    }
+    if (want.has('statefulset')) {
+      const { StatefulSetController } = await import('./statefulset/controller.js');
+      made.push(new StatefulSetController(this.client, { log: consoleLogger('statefulset-controller') }));
     }
     for (const c of made) {
       const done = c.run().catch((e: unknown) => this.log(`${c.name} controller stopped with an error: ${errorMessage(e)}`));

@@ -1,0 +1,564 @@
+// DaemonSet controller (upstream pkg/controller/daemon): one pod per node the DaemonSet should run on (nodeSelector,
+// required node affinity, taints vs tolerations plus the default DaemonSet tolerations), each pinned to its node
+// by a required node-affinity `matchFields metadata.name In [node]` term for the scheduler to bind; RollingUpdate
+// (maxUnavailable, maxSurge) and OnDelete; ControllerRevisions `<ds>-<hash>`; status for `kubectl rollout status`.
+
+import type { KubeObject, LabelSelector } from '../../api/types.js';
+import { fromLabelSelector } from '../../api/selectors/labels.js';
+import { EventRecorder } from '../../client/events.js';
+import { Informer } from '../../client/informer.js';
+import { ApiError, isConflict, isNotFound, objectKey, splitKey, type Client, type Resource } from '../../client/interface.js';
+import { runWorkers, WorkQueue } from '../../client/workqueue.js';
+import { podMatchesNodeSelectorAndAffinity } from '../../scheduler/corev1/nodeaffinity.js';
+import { findUntoleratedTaint } from '../../scheduler/corev1/tolerations.js';
+import type { Node, Pod, Taint, Toleration } from '../../scheduler/corev1/types.js';
+import { claimObjects, controllerOf, newControllerRef } from '../common/controllerref.js';
+import { Expectations } from '../common/expectations.js';
+import { CONTROLLERREVISIONS, currentRevision, ownedRevisions, REVISION_HASH_LABEL, truncateHistory, type PodTemplate } from '../common/history.js';
+import { scaledIntOrPercent } from '../common/intstr.js';
+import { isPodAvailable, isPodReady, podPhase } from '../common/pods.js';
+import { errorMessage, type Controller, type Logger } from '../controller.js';
+
+export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
+export const NODES: Resource = { group: '', version: 'v1', resource: 'nodes', namespaced: false };
+export const DAEMONSETS: Resource = { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true };
+
+/** Upstream BurstReplicas for DaemonSets. */
+const BURST = 250;
+const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
+const TEMPLATE_GENERATION_LABEL = 'pod-template-generation';
+const NO_SCHEDULE_OR_EXECUTE = new Set(['NoSchedule', 'NoExecute']);
+const NO_EXECUTE = new Set(['NoExecute']);
+
+interface DaemonSetSpec {
+  selector?: LabelSelector;
+  template?: PodTemplate;
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+  updateStrategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string } };
+}
+
+export interface DaemonSetStatus {
+  currentNumberScheduled: number;
+  numberMisscheduled: number;
+  desiredNumberScheduled: number;
+  numberReady: number;
+  observedGeneration?: number;
+  updatedNumberScheduled?: number;
+  numberAvailable?: number;
+  numberUnavailable?: number;
+  collisionCount?: number;
+}
+
+export interface DaemonSetControllerOptions {
+  workers?: number;
+  log?: Logger;
+  now?: () => number;
+}
+
+const specOf = (ds: KubeObject): DaemonSetSpec => (ds.spec ?? {}) as DaemonSetSpec;
+const podSpec = (p: KubeObject): Record<string, unknown> => (p.spec ?? {}) as Record<string, unknown>;
+
+/** Upstream AddOrUpdateDaemonPodTolerations: daemons survive node conditions that evict or repel other pods. */
+export function addDaemonTolerations(spec: { tolerations?: Toleration[]; hostNetwork?: boolean }): void {
+  const want: Toleration[] = [
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+    { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
+    { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' },
+    { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
+    { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
+  ];
+  if (spec.hostNetwork) want.push({ key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' });
+  const tol = spec.tolerations ?? [];
+  for (const t of want) {
+    // AddOrUpdateTolerationInPodSpec: an equal key/effect toleration is replaced.
+    const i = tol.findIndex((x) => x.key === t.key && x.effect === t.effect && (x.operator ?? 'Equal') === t.operator);
+    if (i >= 0) tol[i] = t;
+    else tol.push(t);
+  }
+  spec.tolerations = tol;
+}
+
+/** Upstream ReplaceDaemonSetPodNodeNameNodeAffinity: the only required term becomes metadata.name In [node]. */
+export function pinToNode(spec: Record<string, unknown>, nodeName: string): void {
+  const affinity = (spec.affinity ??= {}) as Record<string, unknown>;
+  const na = (affinity.nodeAffinity ??= {}) as Record<string, unknown>;
+  na.requiredDuringSchedulingIgnoredDuringExecution = { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] };
+}
+
+/** The node a daemon pod is for: spec.nodeName, else its metadata.name matchFields term (upstream GetTargetNodeName). */
+export function targetNodeName(pod: KubeObject): string | undefined {
+  const s = podSpec(pod) as Pod['spec'] & { nodeName?: string };
+  if (s?.nodeName) return s.nodeName;
+  for (const t of s?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []) {
+    for (const f of t.matchFields ?? []) if (f.key === 'metadata.name' && f.operator === 'In' && f.values?.length === 1) return f.values[0];
+  }
+  return undefined;
+}
+
+/** Upstream NodeShouldRunDaemonPod: [shouldRun, shouldContinueRunning]. */
+export function nodeShouldRunDaemonPod(node: KubeObject, ds: KubeObject): [boolean, boolean] {
+  const t = specOf(ds).template ?? {};
+  const spec = structuredClone(t.spec ?? {}) as NonNullable<Pod['spec']> & { nodeName?: string };
+  if (spec.nodeName && spec.nodeName !== node.metadata.name) return [false, false];
+  addDaemonTolerations(spec);
+  const pod = { metadata: { ...(t.metadata ?? {}), namespace: ds.metadata.namespace }, spec } as Pod;
+  if (!podMatchesNodeSelectorAndAffinity(pod, node as Node)) return [false, false];
+  const taints = ((node.spec ?? {}) as { taints?: Taint[] }).taints ?? [];
+  if (findUntoleratedTaint(taints, spec.tolerations ?? [], NO_SCHEDULE_OR_EXECUTE)) {
+    return [false, !findUntoleratedTaint(taints, spec.tolerations ?? [], NO_EXECUTE)];
+  }
+  return [true, true];
+}
+
+/** Oldest first; on a tie, a pod further in its lifecycle first (upstream podByCreationTimestampAndPhase). */
+function byCreation(a: KubeObject, b: KubeObject): number {
+  const c = (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '');
+  if (c) return c;
+  const rank = (p: KubeObject) => (podPhase(p) === 'Running' ? 0 : podPhase(p) === 'Pending' ? 1 : 2);
+  return rank(a) - rank(b) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
+}
+
+const podHash = (p: KubeObject): string | undefined => p.metadata.labels?.[REVISION_HASH_LABEL];
+
+export class DaemonSetController implements Controller {
+  readonly name = 'daemonset';
+  readonly queue = new WorkQueue<string>();
+  readonly expectations: Expectations;
+  readonly daemonsets: Informer;
+  readonly pods: Informer;
+  readonly nodes: Informer;
+  readonly revisions: Informer;
+  readonly recorder: EventRecorder;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: Client,
+    private readonly opts: DaemonSetControllerOptions = {},
+  ) {
+    this.log = opts.log ?? (() => undefined);
+    this.now = opts.now ?? Date.now;
+    this.expectations = new Expectations(this.now);
+    this.recorder = new EventRecorder(client, 'daemonset-controller', undefined, this.now);
+    const onError = (what: string) => (e: unknown) => this.log(`${what} informer: ${errorMessage(e)}`);
+    this.daemonsets = new Informer(client, DAEMONSETS, { onError: onError('daemonsets') });
+    this.pods = new Informer(client, PODS, { onError: onError('pods') });
+    this.nodes = new Informer(client, NODES, { onError: onError('nodes') });
+    this.revisions = new Informer(client, CONTROLLERREVISIONS, { onError: onError('controllerrevisions') });
+    this.daemonsets.addEventHandler({
+      add: (o) => this.queue.add(objectKey(o)),
+      update: (old, o) => {
+        if (old.metadata.uid !== o.metadata.uid) this.expectations.delete(objectKey(old));
+        this.queue.add(objectKey(o));
+      },
+      delete: (o) => {
+        this.expectations.delete(objectKey(o));
+        this.queue.add(objectKey(o));
+      },
+    });
+    this.pods.addEventHandler({
+      add: (p) => this.podEvent(p, 'add'),
+      update: (old, p) => {
+        if (old.metadata.resourceVersion === p.metadata.resourceVersion) return;
+        if (controllerOf(old)?.uid !== controllerOf(p)?.uid) this.podEvent(old, 'update');
+        this.podEvent(p, p.metadata.deletionTimestamp ? 'delete' : 'update');
+      },
+      delete: (p) => this.podEvent(p, 'delete'),
+    });
+    // A node appearing, or changing labels, taints or readiness, may change where daemons should run.
+    this.nodes.addEventHandler({
+      add: () => this.enqueueAll(),
+      update: (old, n) => {
+        if (old.metadata.resourceVersion === n.metadata.resourceVersion) return;
+        const a = JSON.stringify([old.metadata.labels, (old.spec as { taints?: unknown } | undefined)?.taints]);
+        const b = JSON.stringify([n.metadata.labels, (n.spec as { taints?: unknown } | undefined)?.taints]);
+        if (a !== b) this.enqueueAll();
+      },
+      delete: () => this.enqueueAll(),
+    });
+    const revOwner = (r: KubeObject) => {
+      const ref = controllerOf(r);
+      if (ref?.kind === 'DaemonSet') this.queue.add(`${r.metadata.namespace}/${ref.name}`);
+    };
+    this.revisions.addEventHandler({ add: revOwner, delete: revOwner });
+  }
+
+  async run(): Promise<void> {
+    for (const i of [this.daemonsets, this.pods, this.nodes, this.revisions]) i.start();
+    await Promise.all([this.daemonsets.hasSynced, this.pods.hasSynced, this.nodes.hasSynced, this.revisions.hasSynced]);
+    await runWorkers(this.queue, this.opts.workers ?? 2, (k) => this.sync(k), (k, e) => {
+      if (!isConflict(e)) this.log(`sync DaemonSet ${k}: ${errorMessage(e)}`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await Promise.all([this.daemonsets.stop(), this.pods.stop(), this.nodes.stop(), this.revisions.stop()]);
+    await this.recorder.flush();
+  }
+
+  // ---- event handlers: work out keys (and expectations), enqueue ----
+
+  private enqueueAll(): void {
+    for (const ds of this.daemonsets.list()) this.queue.add(objectKey(ds));
+  }
+
+  private podEvent(pod: KubeObject, kind: 'add' | 'update' | 'delete'): void {
+    const ref = controllerOf(pod);
+    if (!ref) {
+      // An orphan may be adopted by a DaemonSet selecting it.
+      if (kind === 'delete') return;
+      for (const ds of this.daemonsets.list()) {
+        if (ds.metadata.namespace !== pod.metadata.namespace) continue;
+        const sel = fromLabelSelector(specOf(ds).selector);
+        if (!sel.empty && sel.matches(pod.metadata.labels)) this.queue.add(objectKey(ds));
+      }
+      return;
+    }
+    if (ref.kind !== 'DaemonSet') return;
+    const key = `${pod.metadata.namespace}/${ref.name}`;
+    const ds = this.daemonsets.get(key);
+    if (!ds || ds.metadata.uid !== ref.uid) return;
+    if (kind === 'add') this.expectations.creationObserved(key);
+    if (kind === 'delete') this.expectations.deletionObserved(key, objectKey(pod));
+    this.queue.add(key);
+  }
+
+  // ---- sync ----
+
+  /** Makes one DaemonSet's pods match its nodes and template, then writes its status. Throws to retry. */
+  async sync(key: string): Promise<void> {
+    const cached = this.daemonsets.get(key);
+    if (!cached) {
+      this.expectations.delete(key);
+      return;
+    }
+    const ds = structuredClone(cached);
+    if (ds.metadata.deletionTimestamp) return;
+    const selector = fromLabelSelector(specOf(ds).selector);
+    if (selector.empty) return; // upstream: a DaemonSet selecting everything is refused (validation prevents it)
+    const { namespace } = splitKey(key);
+    const nodes = this.nodes.list();
+
+    const revisions = ownedRevisions(this.revisions.list(), ds);
+    const collisionCount = ((ds.status ?? {}) as DaemonSetStatus).collisionCount ?? 0;
+    const cur = await currentRevision(this.client, { obj: ds, apiVersion: 'apps/v1', kind: 'DaemonSet', template: specOf(ds).template, collisionCount }, revisions);
+    const hash = cur.revision.metadata.labels?.[REVISION_HASH_LABEL] ?? '';
+
+    const candidates = this.pods.list().filter((p) => p.metadata.namespace === namespace);
+    const pods = await claimObjects(candidates, {
+      client: this.client,
+      resource: PODS,
+      owner: ds,
+      ownerApiVersion: 'apps/v1',
+      ownerKind: 'DaemonSet',
+      selector,
+      canAdopt: async () => {
+        try {
+          const fresh = await this.client.get(DAEMONSETS, namespace, ds.metadata.name ?? '');
+          return fresh.metadata.uid === ds.metadata.uid && !fresh.metadata.deletionTimestamp;
+        } catch (e) {
+          if (isNotFound(e)) return false;
+          throw e;
+        }
+      },
+      onError: (p, e) => this.log(`DaemonSet ${key}: claiming pod ${p.metadata.name}: ${errorMessage(e)}`),
+    });
+    const byNode = this.podsByNode(pods);
+
+    if (this.expectations.satisfied(key)) {
+      await this.manage(key, ds, nodes, byNode, hash);
+      if (this.expectations.satisfied(key) && specOf(ds).updateStrategy?.type !== 'OnDelete') await this.rollingUpdate(key, ds, nodes, byNode, hash);
+      const live = new Set<string>([cur.revision.metadata.name ?? '']);
+      const liveHashes = new Set(pods.map(podHash));
+      for (const r of revisions) if (liveHashes.has(r.metadata.labels?.[REVISION_HASH_LABEL])) live.add(r.metadata.name ?? '');
+      await truncateHistory(this.client, revisions, live, specOf(ds).revisionHistoryLimit ?? 10);
+    }
+    await this.updateStatus(ds, nodes, this.podsByNode(this.ownedPods(ds)), hash, cur.collisionCount);
+  }
+
+  private ownedPods(ds: KubeObject): KubeObject[] {
+    return this.pods.list().filter((p) => p.metadata.namespace === ds.metadata.namespace && controllerOf(p)?.uid === ds.metadata.uid);
+  }
+
+  /** Daemon pods by target node; terminal pods already being deleted are left out (upstream getNodesToDaemonPods). */
+  private podsByNode(pods: KubeObject[]): Map<string, KubeObject[]> {
+    const m = new Map<string, KubeObject[]>();
+    for (const p of pods) {
+      const phase = podPhase(p);
+      if ((phase === 'Succeeded' || phase === 'Failed') && p.metadata.deletionTimestamp) continue;
+      const n = targetNodeName(p);
+      if (n === undefined) continue;
+      let l = m.get(n);
+      if (!l) m.set(n, (l = []));
+      l.push(p);
+    }
+    for (const l of m.values()) l.sort(byCreation);
+    return m;
+  }
+
+  /** Upstream manage + podsShouldBeOnNode: create where missing, delete where not wanted, failed or duplicate. */
+  private async manage(key: string, ds: KubeObject, nodes: KubeObject[], byNode: Map<string, KubeObject[]>, hash: string): Promise<void> {
+    const surge = this.allowsSurge(ds, nodes.length);
+    const create: string[] = [];
+    const del: KubeObject[] = [];
+    const known = new Set<string>();
+    for (const node of nodes) {
+      const name = node.metadata.name ?? '';
+      known.add(name);
+      const [shouldRun, shouldContinue] = nodeShouldRunDaemonPod(node, ds);
+      const daemonPods = byNode.get(name) ?? [];
+      if (shouldRun && daemonPods.length === 0) {
+        create.push(name);
+        continue;
+      }
+      if (!shouldContinue) {
+        for (const p of daemonPods) if (!p.metadata.deletionTimestamp) del.push(p);
+        continue;
+      }
+      const running: KubeObject[] = [];
+      for (const p of daemonPods) {
+        if (p.metadata.deletionTimestamp) continue;
+        if (podPhase(p) === 'Failed') {
+          // The next sync, after it is gone, creates a fresh one.
+          this.recorder.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${p.metadata.namespace}/${p.metadata.name} on node ${name}, will try to kill it`);
+          del.push(p);
+          continue;
+        }
+        running.push(p);
+      }
+      if (running.length <= 1) continue;
+      if (!surge) {
+        del.push(...running.slice(1)); // keep the oldest
+        continue;
+      }
+      // Surging: keep the oldest pod of the current hash and the oldest of any other.
+      let newest: KubeObject | undefined;
+      let oldest: KubeObject | undefined;
+      for (const p of running) {
+        if (podHash(p) === hash && !newest) newest = p;
+        else if (podHash(p) !== hash && !oldest) oldest = p;
+        else del.push(p);
+      }
+    }
+    // Unscheduled pods for nodes that no longer exist can never run (upstream getUnscheduledPodsWithoutNode).
+    for (const [n, ps] of byNode) if (!known.has(n)) for (const p of ps) if (!podSpec(p).nodeName && !p.metadata.deletionTimestamp) del.push(p);
+    await this.syncNodes(key, ds, del, create, hash);
+  }
+
+  private allowsSurge(ds: KubeObject, total: number): boolean {
+    const us = specOf(ds).updateStrategy;
+    return us?.type !== 'OnDelete' && scaledIntOrPercent(us?.rollingUpdate?.maxSurge, total, true) > 0;
+  }
+
+  /** Upstream rollingUpdate: replace old-hash pods within maxUnavailable, or surge new ones within maxSurge. */
+  private async rollingUpdate(key: string, ds: KubeObject, nodes: KubeObject[], byNode: Map<string, KubeObject[]>, hash: string): Promise<void> {
+    const ru = specOf(ds).updateStrategy?.rollingUpdate ?? {};
+    const nodeByName = new Map(nodes.map((n) => [n.metadata.name ?? '', n]));
+    let desired = 0;
+    for (const n of nodes) if (nodeShouldRunDaemonPod(n, ds)[0]) desired++;
+    let maxUnavailable = scaledIntOrPercent(ru.maxUnavailable ?? 1, desired, true);
+    const maxSurge = scaledIntOrPercent(ru.maxSurge ?? 0, desired, true);
+    if (maxUnavailable === 0 && maxSurge === 0) maxUnavailable = 1;
+    const now = this.now();
+    const min = specOf(ds).minReadySeconds ?? 0;
+    const available = (p: KubeObject) => isPodAvailable(p, min, now);
+    const toDelete: KubeObject[] = [];
+    if (maxSurge === 0) {
+      let numUnavailable = 0;
+      const allowed: KubeObject[] = [];
+      const candidates: KubeObject[] = [];
+      for (const [node, pods] of byNode) {
+        if (!nodeByName.has(node)) continue;
+        const found = this.updatedPodsOnNode(pods, hash);
+        if (!found) {
+          numUnavailable++;
+          continue;
+        }
+        const { newPod, oldPod } = found;
+        if (!oldPod) {
+          if (newPod && !available(newPod)) numUnavailable++;
+          continue;
+        }
+        if (oldPod.metadata.deletionTimestamp) numUnavailable++;
+        else if (!available(oldPod)) {
+          allowed.push(oldPod);
+          numUnavailable++;
+        } else if (numUnavailable < maxUnavailable) candidates.push(oldPod);
+      }
+      const remaining = Math.min(Math.max(0, maxUnavailable - numUnavailable), candidates.length);
+      toDelete.push(...allowed, ...candidates.slice(0, remaining));
+      return await this.syncNodes(key, ds, toDelete, [], hash);
+    }
+    let numSurge = 0;
+    const allowedNodes: string[] = [];
+    const candidateNodes: string[] = [];
+    for (const [node, pods] of byNode) {
+      const n = nodeByName.get(node);
+      if (!n) continue;
+      const found = this.updatedPodsOnNode(pods, hash);
+      if (!found) continue;
+      const { newPod, oldPod } = found;
+      if (!oldPod) continue;
+      if (!newPod) {
+        if (!nodeShouldRunDaemonPod(n, ds)[0]) continue;
+        if (!available(oldPod)) allowedNodes.push(node);
+        else if (numSurge < maxSurge) candidateNodes.push(node);
+        continue;
+      }
+      if (!available(newPod)) {
+        numSurge++;
+        continue;
+      }
+      if (!oldPod.metadata.deletionTimestamp) toDelete.push(oldPod);
+    }
+    const remaining = Math.min(Math.max(0, maxSurge - numSurge), candidateNodes.length);
+    await this.syncNodes(key, ds, toDelete, [...allowedNodes, ...candidateNodes.slice(0, remaining)], hash);
+  }
+
+  /** At most one pod of the current hash and one of another (upstream findUpdatedPodsOnNode); undefined otherwise. */
+  private updatedPodsOnNode(pods: KubeObject[], hash: string): { newPod?: KubeObject; oldPod?: KubeObject } | undefined {
+    let newPod: KubeObject | undefined;
+    let oldPod: KubeObject | undefined;
+    for (const p of pods) {
+      if (p.metadata.deletionTimestamp) continue;
+      if (podHash(p) === hash) {
+        if (newPod) return undefined;
+        newPod = p;
+      } else {
+        if (oldPod) return undefined;
+        oldPod = p;
+      }
+    }
+    return { newPod, oldPod };
+  }
+
+  /** Upstream syncNodes: creations (slow start) and deletions, with expectations set before any write. */
+  private async syncNodes(key: string, ds: KubeObject, del: KubeObject[], create: string[], hash: string): Promise<void> {
+    const dels = del.slice(0, BURST);
+    const creates = create.slice(0, BURST);
+    if (!dels.length && !creates.length) return;
+    this.expectations.expect(key, creates.length, dels.map(objectKey));
+    const errors: unknown[] = [];
+    let batch = 1;
+    let pos = 0;
+    while (pos < creates.length && !errors.length) {
+      const chunk = creates.slice(pos, pos + batch);
+      pos += chunk.length;
+      await Promise.all(
+        chunk.map(async (node) => {
+          try {
+            await this.createPod(ds, node, hash);
+          } catch (e) {
+            this.expectations.creationObserved(key);
+            errors.push(e);
+          }
+        }),
+      );
+      batch *= 2;
+    }
+    for (let i = pos; i < creates.length; i++) this.expectations.creationObserved(key);
+    await Promise.all(
+      dels.map(async (p) => {
+        try {
+          await this.client.delete(PODS, p.metadata.namespace, p.metadata.name ?? '');
+          this.recorder.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
+        } catch (e) {
+          this.expectations.deletionObserved(key, objectKey(p));
+          if (isNotFound(e)) return;
+          this.recorder.event(ds, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(e)}`);
+          errors.push(e);
+        }
+      }),
+    );
+    if (errors.length) throw errors[0] instanceof Error ? errors[0] : new Error(String(errors[0]));
+  }
+
+  private async createPod(ds: KubeObject, nodeName: string, hash: string): Promise<void> {
+    const t = specOf(ds).template ?? {};
+    const tm = t.metadata ?? {};
+    const spec = structuredClone(t.spec ?? {});
+    addDaemonTolerations(spec as { tolerations?: Toleration[] });
+    pinToNode(spec, nodeName);
+    const labels: Record<string, string> = { ...(tm.labels ?? {}), [REVISION_HASH_LABEL]: hash };
+    const gen = ds.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION];
+    if (gen) labels[TEMPLATE_GENERATION_LABEL] = gen;
+    const pod: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        generateName: `${ds.metadata.name}-`,
+        namespace: ds.metadata.namespace,
+        labels,
+        ...(tm.annotations ? { annotations: { ...tm.annotations } } : {}),
+        ...(tm.finalizers ? { finalizers: [...tm.finalizers] } : {}),
+        ownerReferences: [newControllerRef(ds, 'apps/v1', 'DaemonSet')],
+      },
+      spec,
+    };
+    let created: KubeObject;
+    try {
+      created = await this.client.create(PODS, ds.metadata.namespace, pod);
+    } catch (e) {
+      const terminating = e instanceof ApiError && (e.status?.details as { causes?: Array<{ type?: string }> } | undefined)?.causes?.some((c) => c.type === 'NamespaceTerminating');
+      if (!terminating) this.recorder.event(ds, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(e)}`);
+      throw e;
+    }
+    this.recorder.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+  }
+
+  /** Upstream updateDaemonSetStatus: counts over the oldest daemon pod of each node. */
+  calculateStatus(ds: KubeObject, nodes: KubeObject[], byNode: Map<string, KubeObject[]>, hash: string, collisionCount: number): DaemonSetStatus {
+    const now = this.now();
+    const min = specOf(ds).minReadySeconds ?? 0;
+    const gen = ds.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION];
+    let desired = 0;
+    let scheduled = 0;
+    let mis = 0;
+    let ready = 0;
+    let available = 0;
+    let updated = 0;
+    for (const node of nodes) {
+      const [shouldRun] = nodeShouldRunDaemonPod(node, ds);
+      const pods = byNode.get(node.metadata.name ?? '') ?? [];
+      if (shouldRun) {
+        desired++;
+        if (!pods.length) continue;
+        scheduled++;
+        const pod = pods[0];
+        if (isPodReady(pod)) {
+          ready++;
+          if (isPodAvailable(pod, min, now)) available++;
+        }
+        const h = podHash(pod);
+        if (h !== undefined ? h === hash : gen !== undefined && pod.metadata.labels?.[TEMPLATE_GENERATION_LABEL] === gen) updated++;
+      } else if (pods.length) mis++;
+    }
+    const st: DaemonSetStatus = {
+      currentNumberScheduled: scheduled,
+      numberMisscheduled: mis,
+      desiredNumberScheduled: desired,
+      numberReady: ready,
+      observedGeneration: ds.metadata.generation,
+      updatedNumberScheduled: updated,
+      numberAvailable: available,
+      numberUnavailable: desired - available,
+    };
+    if (collisionCount) st.collisionCount = collisionCount;
+    return st;
+  }
+
+  private async updateStatus(ds: KubeObject, nodes: KubeObject[], byNode: Map<string, KubeObject[]>, hash: string, collisionCount: number): Promise<void> {
+    const st = this.calculateStatus(ds, nodes, byNode, hash, collisionCount);
+    const old = (ds.status ?? {}) as Record<string, unknown>;
+    const same = (Object.keys(st) as Array<keyof DaemonSetStatus>).every((k) => (old[k] ?? 0) === (st[k] ?? 0)) && Object.keys(old).every((k) => k in st || k === 'conditions');
+    if (!same) {
+      const next = { ...ds, status: { ...(old.conditions ? { conditions: old.conditions } : {}), ...st } };
+      await this.client.update(DAEMONSETS, ds.metadata.namespace, next, 'status');
+    }
+    const min = specOf(ds).minReadySeconds ?? 0;
+    if (min > 0 && st.numberReady !== st.numberAvailable) this.queue.addAfter(objectKey(ds), min * 1000);
+  }
+}
