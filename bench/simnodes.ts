@@ -3,7 +3,7 @@
 // gone; then a steady window of lease renewals (100/s at
 // 1,000 nodes) with the API server's CPU; RSS of the server and of this process (which runs the component, events
 // off). Prints JSON.
-// Run: npx tsc -p tsconfig.json && node scripts/gen-openapi.mjs && node dist/bench/simnodes.js
+// Run: npx tsc -p tsconfig.json && node scripts/gen-openapi.mjs && node --expose-gc dist/bench/simnodes.js
 //      [--nodes N] [--pods P] [--steady SECONDS]
 
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,12 @@ const arg = (name: string, dflt: number): number => (argv.includes(name) ? Numbe
 const NODES = arg('--nodes', 1000);
 const PODS = arg('--pods', 3000);
 const STEADY_S = arg('--steady', 20);
+
+/** This process's live heap after a full GC when run with --expose-gc (else the current heap, GC pending). */
+function heapMB(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return round(process.memoryUsage().heapUsed / 2 ** 20, 1);
+}
 
 const podBody = (i: number): string =>
   JSON.stringify({
@@ -66,6 +72,7 @@ async function main(): Promise<void> {
     await allRunningP;
     const podsRunningMs = performance.now() - p0;
     stopWatch();
+    const heapLoaded = heapMB();
     const rssLoaded = { server: rssMB(s.pid), component: round(process.memoryUsage().rss / 2 ** 20, 1) };
 
     // Deletion: every pod gets a deletionTimestamp (grace 30 s); the nodes stop them (≤ 500 ms) and delete them.
@@ -100,6 +107,7 @@ async function main(): Promise<void> {
       podsDeletedAndGoneMs: round(podsGoneMs, 0),
       steady: { seconds: STEADY_S, leaseRenewalsPerSec: round(NODES / 10, 0), serverCpuCores: round(serverCpu, 3), componentCpuCores: round(componentCpu, 3) },
       rssMB: { idle: rssIdle, loaded: rssLoaded, afterDeletion: { server: rssMB(s.pid), component: round(process.memoryUsage().rss / 2 ** 20, 1) } },
+      componentHeapMB: { loaded: heapLoaded, afterDeletion: heapMB() },
       machine: machine(),
     };
     console.log(JSON.stringify(result, null, 2));

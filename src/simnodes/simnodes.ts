@@ -42,7 +42,7 @@ export interface SimulatedNodesOptions extends Partial<NodeConfig> {
   stopMs?: number;
   /** First crash back-off (kubelet: 10 s). */
   backoffBaseMs?: number;
-  /** Concurrent pod syncs; default 16. */
+  /** Concurrent pod syncs (each a status write, sometimes a delete too); default 64, as writes are latency-bound. */
   workers?: number;
   /** Concurrent node/lease writes during registration and renewal; default 32. */
   writeConcurrency?: number;
@@ -116,7 +116,7 @@ export class SimulatedNodes {
       statusReportMs: opts.statusReportMs ?? 60_000,
       stopMs: opts.stopMs ?? 500,
       backoffBaseMs: opts.backoffBaseMs ?? 10_000,
-      workers: opts.workers ?? 16,
+      workers: opts.workers ?? 64,
       writeConcurrency: opts.writeConcurrency ?? 32,
     };
     this.now = opts.now ?? Date.now;
