@@ -295,6 +295,26 @@ test('podFailurePolicy: Ignore does not count towards backoffLimit; FailJob on a
   await r.stop();
 });
 
+test('selector: a matching orphan pod is adopted (controller ref + tracking finalizer) and counts; a relabelled pod is released', async () => {
+  const r = await rig();
+  r.c.seed('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', namespace: 'ns', labels: { app: 'x' } }, spec: {}, status: { phase: 'Running' } });
+  r.c.seed('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'other', namespace: 'ns', labels: { app: 'y' } }, spec: {}, status: { phase: 'Running' } });
+  await settle();
+  const j = await r.addJob('adopt', { manualSelector: true, selector: { matchLabels: { app: 'x' } }, completions: 1, template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'busybox' }], restartPolicy: 'Never' } } });
+  await r.sync('adopt');
+  const stray = r.c.peek('pods', 'ns', 'stray')!;
+  assert.deepEqual(stray.metadata.ownerReferences?.map((o) => `${o.kind}/${o.name}/${o.uid === j.metadata.uid}`), ['Job/adopt/true']);
+  assert.deepEqual(stray.metadata.finalizers, [JOB_TRACKING_FINALIZER]);
+  assert.equal(r.c.peek('pods', 'ns', 'other')!.metadata.ownerReferences, undefined);
+  assert.equal(r.c.all('pods').length, 2, 'the adopted pod is the one active pod: nothing created');
+  await r.c.patch(PODS, 'ns', 'stray', 'application/merge-patch+json', { metadata: { labels: { app: 'gone' } } });
+  await settle();
+  await r.sync('adopt');
+  assert.equal(r.c.peek('pods', 'ns', 'stray')!.metadata.ownerReferences, undefined, 'released');
+  assert.equal(r.pods('adopt').length, 1, 'a replacement was created');
+  await r.stop();
+});
+
 test('orphaned pods of a deleted job lose the tracking finalizer', async () => {
   const r = await rig();
   await r.addJob('gone');

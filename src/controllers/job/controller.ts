@@ -5,11 +5,13 @@
 // podFailurePolicy, suspend; reports the interim SuccessCriteriaMet / FailureTarget conditions, then Complete /
 // Failed once no pod is left terminating.
 
-import type { KubeObject, ObjectMeta } from '../../api/types.js';
+import { fromLabelSelector } from '../../api/selectors/labels.js';
+import type { KubeObject, LabelSelector, ObjectMeta } from '../../api/types.js';
 import { EventRecorder } from '../../client/events.js';
 import { Informer } from '../../client/informer.js';
 import { isConflict, isNotFound, objectKey, type Client, type Resource } from '../../client/interface.js';
 import { realScheduler, runWorkers, WorkQueue, type Scheduler } from '../../client/workqueue.js';
+import { claimObjects } from '../common/controllerref.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { Expectations, UidExpectations } from './expectations.js';
 import { COMPLETION_INDEX_ANNOTATION, JOB_COMPLETION_INDEX_ENV, completionIndexOf, firstPendingIndexes, formatIndexes, parseIndexes } from './indexes.js';
@@ -45,6 +47,7 @@ export interface JobSpec {
   completionMode?: string;
   suspend?: boolean;
   manualSelector?: boolean;
+  selector?: LabelSelector;
   managedBy?: string;
   podFailurePolicy?: PodFailurePolicy;
   podReplacementPolicy?: string;
@@ -243,6 +246,8 @@ export class JobController implements Controller {
   private readonly batchMs: number;
   /** Job uid → keys of the pods it controls, kept by the pod handlers so a sync need not scan every pod. */
   private readonly podsByJob = new Map<string, Set<string>>();
+  /** Namespace → keys of pods no controller owns (candidates for adoption). */
+  private readonly orphansByNs = new Map<string, Set<string>>();
 
   constructor(
     private readonly client: Client,
@@ -282,6 +287,17 @@ export class JobController implements Controller {
     const before = old && controllerRefOf(old)?.uid;
     const after = cur && controllerRefOf(cur)?.uid;
     const key = objectKey((cur ?? old)!);
+    const ns = (cur ?? old)!.metadata.namespace ?? '';
+    const orphan = (p: KubeObject | undefined) => !!p && !(p.metadata.ownerReferences ?? []).some((r) => r.controller === true);
+    if (orphan(cur)) {
+      let s = this.orphansByNs.get(ns);
+      if (!s) this.orphansByNs.set(ns, (s = new Set()));
+      s.add(key);
+    } else if (orphan(old) || !cur) {
+      const s = this.orphansByNs.get(ns);
+      s?.delete(key);
+      if (s && !s.size) this.orphansByNs.delete(ns);
+    }
     if (before && before !== after) {
       const s = this.podsByJob.get(before);
       s?.delete(key);
@@ -314,6 +330,55 @@ export class JobController implements Controller {
 
   private enqueueOrphan(p: KubeObject): void {
     if (hasTrackingFinalizer(p)) this.orphanQueue.add(objectKey(p));
+    // A pod nobody controls: the jobs whose selector matches it may adopt it.
+    if ((p.metadata.ownerReferences ?? []).some((r) => r.controller === true)) return;
+    for (const j of this.jobs.list()) {
+      const sel = specOf(j).selector;
+      if (j.metadata.namespace === p.metadata.namespace && sel && fromLabelSelector(sel).matches(p.metadata.labels)) this.queue.addAfter(objectKey(j), this.batchMs);
+    }
+  }
+
+  /**
+   * The job's pods (upstream getPodsForJob): those it controls that still match its selector, plus matching
+   * orphans it adopts — an adopted pod gets the tracking finalizer; owned pods that stopped matching are released.
+   */
+  private async claimPods(job: KubeObject): Promise<KubeObject[]> {
+    const sel = specOf(job).selector;
+    const owned = this.podsOf(job).filter((p) => p.metadata.namespace === job.metadata.namespace);
+    if (!sel) return owned;
+    const orphans = [...(this.orphansByNs.get(job.metadata.namespace ?? '') ?? [])].map((k) => this.pods.get(k)).filter((p): p is KubeObject => !!p);
+    const claimed = await claimObjects([...owned, ...orphans], {
+      client: this.client,
+      resource: PODS,
+      owner: job,
+      ownerApiVersion: 'batch/v1',
+      ownerKind: 'Job',
+      selector: fromLabelSelector(sel),
+      canAdopt: async () => {
+        try {
+          const fresh = await this.client.get(JOBS, job.metadata.namespace, job.metadata.name ?? '');
+          return fresh.metadata.uid === job.metadata.uid && !fresh.metadata.deletionTimestamp;
+        } catch (e) {
+          if (isNotFound(e)) return false;
+          throw e;
+        }
+      },
+      onError: (p, e) => this.log(`job ${objectKey(job)}: claiming pod ${p.metadata.name}: ${errorMessage(e)}`),
+    });
+    const ownedKeys = new Set(owned.map(objectKey));
+    return await Promise.all(
+      claimed.map(async (p) => {
+        if (ownedKeys.has(objectKey(p)) || hasTrackingFinalizer(p)) return p;
+        try {
+          return await this.client.patch(PODS, p.metadata.namespace, p.metadata.name ?? '', 'application/merge-patch+json', {
+            metadata: { resourceVersion: p.metadata.resourceVersion, finalizers: [...(p.metadata.finalizers ?? []), JOB_TRACKING_FINALIZER] },
+          });
+        } catch (e) {
+          this.log(`job ${objectKey(job)}: adding the tracking finalizer to ${p.metadata.name}: ${errorMessage(e)}`);
+          return p;
+        }
+      }),
+    );
   }
 
   private podAdded(p: KubeObject): void {
@@ -414,7 +479,7 @@ export class JobController implements Controller {
     status.uncountedTerminatedPods ??= {};
     const now = this.now();
     const satisfied = this.expectations.satisfied(key);
-    const pods = this.podsOf(job).filter((p) => p.metadata.namespace === job.metadata.namespace);
+    const pods = await this.claimPods(job);
     const activePods = pods.filter(isActive);
     const ctx: SyncCtx = {
       key,
