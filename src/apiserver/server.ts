@@ -13,6 +13,7 @@ import type { Store } from '../storage/interface.js';
 import { Admission } from './admission.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { ServiceAllocator, serviceAllocation } from './admission/service-alloc.js';
+import { serviceAccountAdmission } from './admission/serviceaccount.js';
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
 import { Discovery } from './discovery.js';
 import { loadFieldManager, managedFieldsModule } from './fieldmanager.js';
@@ -82,6 +83,7 @@ export class ApiServer {
     this.admission.add(namespaceLifecycle(() => this.namespaceDef));
     this.serviceAllocator = new ServiceAllocator(opts.store, { serviceCIDR: opts.serviceCIDR ?? '10.43.0.0/16', nodePortRange: opts.nodePortRange ?? [30000, 32767] });
     this.admission.add(serviceAllocation(this.serviceAllocator, () => this.kind('', 'services')));
+    this.admission.add(serviceAccountAdmission((g, p) => this.kind(g, p)));
     this.resources = new ResourceStore(opts.store, this.admission, loadFieldManager());
   }
 

@@ -11,7 +11,7 @@ export interface ManagerOptions {
   log?: Logger;
 }
 
-export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'daemonset', 'statefulset'] as const;
+export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset'] as const;
 
 export class ControllerManager {
   private readonly running: Array<{ c: Controller; done: Promise<void> }> = [];
@@ -62,6 +62,10 @@ export class ControllerManager {
     if (want.has('statefulset')) {
       const { StatefulSetController } = await import('./statefulset/controller.js');
       made.push(new StatefulSetController(this.client, { log: consoleLogger('statefulset-controller') }));
+    }
+    if (want.has('serviceaccount')) {
+      const { ServiceAccountsController } = await import('./serviceaccount/controller.js');
+      made.push(new ServiceAccountsController(this.client, { log: consoleLogger('serviceaccount-controller') }));
     }
     for (const c of made) {
       const done = c.run().catch((e: unknown) => this.log(`${c.name} controller stopped with an error: ${errorMessage(e)}`));
