@@ -66,8 +66,10 @@ interface SimNode {
   /** Pod address host parts in use (index 1–254) and which pod holds each. */
   used: Uint8Array;
   ips: Map<string, number>;
-  recorder?: EventRecorder;
 }
+
+/** How many nodes keep an event recorder at once (see recorder()). */
+const RECORDERS = 64;
 
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const rvNum = (o: KubeObject | undefined): number => Number(o?.metadata.resourceVersion ?? NaN);
@@ -85,6 +87,7 @@ export class SimulatedNodes {
   private readonly stopping = new Map<string, number>();
   /** Pods (by uid) we have already deleted with grace 0, waiting for their DELETED event. */
   private readonly removed = new Set<string>();
+  private readonly recorders = new Map<string, EventRecorder>();
   /** Which node holds each pod's address. */
   private readonly addressed = new Map<string, SimNode>();
   private ticker: NodeJS.Timeout | undefined;
@@ -176,7 +179,7 @@ export class SimulatedNodes {
     if (this.ticker) clearInterval(this.ticker);
     this.queue.shutDown();
     await Promise.all([this.pods.stop(), this.nodeInformer.stop(), this.workers]);
-    await Promise.all(this.order.map((n) => n.recorder?.flush()));
+    await Promise.all([...this.recorders.values()].map((r) => r.flush()));
   }
 
   /** Marks a node down (as a dead kubelet) or up again; the same as the `sim.k8ts.io/down` annotation. */
@@ -293,8 +296,23 @@ export class SimulatedNodes {
     }
   }
 
+  /**
+   * The node's event recorder (source.host = node name). Each recorder remembers up to 4,096 events for
+   * aggregation, so only the most recently used RECORDERS nodes keep one; an evicted node's next event starts a
+   * fresh recorder (its in-flight writes still finish).
+   */
   private recorder(n: SimNode): EventRecorder {
-    return (n.recorder ??= new EventRecorder(this.client, 'kubelet', n.name, this.now));
+    let r = this.recorders.get(n.name);
+    if (r) this.recorders.delete(n.name);
+    else {
+      r = new EventRecorder(this.client, 'kubelet', n.name, this.now);
+      if (this.recorders.size >= RECORDERS) {
+        const oldest = this.recorders.keys().next().value;
+        if (oldest !== undefined) this.recorders.delete(oldest);
+      }
+    }
+    this.recorders.set(n.name, r);
+    return r;
   }
 
   private record(n: SimNode, pod: KubeObject, events: PodEvent[]): void {
