@@ -5,6 +5,13 @@
 import type { Node, Pod } from './corev1/types.js';
 import { NodeInfo, PodInfo, type NamespaceLabels, type Snapshot } from './framework/nodeinfo.js';
 
+function sameLabels(a: Pod, b: Pod): boolean {
+  const la = a.metadata.labels ?? {};
+  const lb = b.metadata.labels ?? {};
+  const ka = Object.keys(la);
+  return ka.length === Object.keys(lb).length && ka.every((k) => la[k] === lb[k]);
+}
+
 interface PodState {
   info: PodInfo;
   node: string;
@@ -113,9 +120,12 @@ export class Cache implements Snapshot {
 
   /** An assigned pod seen by the informer (add or update); confirms an assumed pod. */
   setPod(pod: Pod, priority: number): void {
-    const info = new PodInfo(pod, priority);
+    const key = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
+    const cur = this.podStates.get(key);
+    // Confirming our own assumption: the bound pod is the assumed one (same uid, node and labels).
+    const same = cur?.assumed && cur.info.pod.metadata.uid === pod.metadata.uid && cur.node === pod.spec?.nodeName && sameLabels(cur.info.pod, pod);
+    const info = same ? cur.info.withPod(pod) : new PodInfo(pod, priority);
     const node = pod.spec?.nodeName ?? '';
-    const cur = this.podStates.get(info.key);
     if (cur) this.unplace(cur);
     this.place(info, node, false);
   }

@@ -82,6 +82,9 @@ export class Scheduler {
   private nextStart = 0;
   private stopped = false;
   private loop: Promise<void> | undefined;
+  private markSynced!: () => void;
+  /** Resolves once the informer caches are filled and scheduling begins. */
+  readonly synced: Promise<void> = new Promise((r) => (this.markSynced = r));
 
   constructor(
     private readonly client: Client,
@@ -176,6 +179,7 @@ export class Scheduler {
     for (const i of [this.namespaces, this.priorityClasses, this.nodes, this.pods]) i.start();
     await Promise.all([this.namespaces.hasSynced, this.priorityClasses.hasSynced, this.nodes.hasSynced, this.pods.hasSynced]);
     if (this.stopped) return;
+    this.markSynced();
     this.loop = this.scheduleLoop();
     await this.loop;
   }
@@ -243,7 +247,7 @@ export class Scheduler {
     const rs = this.framework.runReserve(state, pi, host);
     if (!rs.isSuccess()) return this.failure(q, cycle, rs.isRejected() ? 'Unschedulable' : 'SchedulerError', rs.message(), rs.isRejected() ? new Set([rs.plugin]) : new Set());
     const assumedPod: Pod = { ...pod, spec: { ...pod.spec, nodeName: host } };
-    const assumed = new PodInfo(assumedPod, q.priority);
+    const assumed = pi.withPod(assumedPod);
     this.cache.assume(assumed, host);
     this.track(this.bind(q, cycle, state, assumed, host));
   }

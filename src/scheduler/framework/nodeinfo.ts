@@ -96,6 +96,17 @@ export class PodInfo {
     this.tolerations = pod.spec?.tolerations ?? [];
   }
 
+  /**
+   * The same pod in a later version (assumed with spec.nodeName, or seen bound) keeping the work already done:
+   * requests, ports and terms. Only for versions whose spec and labels are otherwise unchanged.
+   */
+  withPod(pod: Pod): PodInfo {
+    const c = Object.create(PodInfo.prototype) as PodInfo;
+    Object.assign(c, this);
+    (c as { pod: Pod }).pod = pod;
+    return c;
+  }
+
   get hasAffinity(): boolean {
     return this.requiredAffinityTerms.length + this.requiredAntiAffinityTerms.length + this.preferredAffinityTerms.length + this.preferredAntiAffinityTerms.length > 0;
   }
