@@ -53,8 +53,8 @@ async function harness(d: KubeObject): Promise<Harness> {
   c.seed('deployments', d);
   const clock = { now: T0 };
   const ctl = new DeploymentController(c, { now: () => clock.now });
-  for (const i of [ctl.deployments, ctl.replicaSets, ctl.pods]) i.start();
-  await Promise.all([ctl.deployments.hasSynced, ctl.replicaSets.hasSynced, ctl.pods.hasSynced]);
+  for (const i of [ctl.deployments, ctl.replicaSets]) i.start();
+  await Promise.all([ctl.deployments.hasSynced, ctl.replicaSets.hasSynced]);
   const h: Harness = {
     c,
     ctl,
@@ -209,7 +209,7 @@ test('Recreate: old RSs scale to 0 and their pods must be gone before the new RS
   const h = await harness(deployment(2, 'v1', { strategy: { type: 'Recreate' } }));
   await rollOut(h);
   const [old] = h.rss();
-  h.c.seed('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'straggler', namespace: 'ns', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: old!.metadata.name!, uid: old!.metadata.uid!, controller: true }] }, status: { phase: 'Running' } });
+  h.c.seed('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'straggler', namespace: 'ns', labels: { app: 'web' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: old!.metadata.name!, uid: old!.metadata.uid!, controller: true }] }, status: { phase: 'Running' } });
   await h.edit(setImage('v2'));
   await h.sync();
   assert.deepEqual(h.rss().map(u.rsReplicas), [0], 'old scaled down, no new RS yet');

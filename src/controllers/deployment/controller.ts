@@ -20,6 +20,9 @@ export const DEPLOYMENTS: Resource = { group: 'apps', version: 'v1', resource: '
 export const REPLICASETS: Resource = { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true };
 export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
 
+/** How often a Recreate rollout re-checks for old pods still terminating. */
+const OLD_PODS_POLL_MS = 1000;
+
 export interface DeploymentControllerOptions {
   workers?: number;
   log?: Logger;
@@ -31,7 +34,6 @@ export class DeploymentController implements Controller {
   readonly queue = new WorkQueue<string>();
   readonly deployments: Informer;
   readonly replicaSets: Informer;
-  readonly pods: Informer;
   readonly recorder: EventRecorder;
   private readonly log: Logger;
   readonly now: () => number;
@@ -46,17 +48,14 @@ export class DeploymentController implements Controller {
     const onError = (what: string) => (e: unknown) => this.log(`${what} informer: ${errorMessage(e)}`);
     this.deployments = new Informer(client, DEPLOYMENTS, { onError: onError('deployments') });
     this.replicaSets = new Informer(client, REPLICASETS, { onError: onError('replicasets') });
-    this.pods = new Informer(client, PODS, { onError: onError('pods') });
     const enq = (d: KubeObject) => this.queue.add(objectKey(d));
     this.deployments.addEventHandler({ add: enq, update: (_o, d) => enq(d), delete: enq });
     this.replicaSets.addEventHandler({ add: (rs) => this.rsChanged(undefined, rs), update: (o, rs) => this.rsChanged(o, rs), delete: (rs) => this.rsChanged(undefined, rs) });
-    // Recreate waits for old pods to be gone: a pod deletion may unblock its Deployment.
-    this.pods.addEventHandler({ delete: (p) => this.podDeleted(p) });
   }
 
   async run(): Promise<void> {
-    for (const i of [this.deployments, this.replicaSets, this.pods]) i.start();
-    await Promise.all([this.deployments.hasSynced, this.replicaSets.hasSynced, this.pods.hasSynced]);
+    for (const i of [this.deployments, this.replicaSets]) i.start();
+    await Promise.all([this.deployments.hasSynced, this.replicaSets.hasSynced]);
     await runWorkers(this.queue, this.opts.workers ?? 5, (k) => this.sync(k), (k, e) => {
       // Conflicts come from acting on a cache a write or two behind; the retry sees the newer object.
       if (!isConflict(e)) this.log(`sync deployment ${k}: ${errorMessage(e)}`);
@@ -65,7 +64,7 @@ export class DeploymentController implements Controller {
 
   async stop(): Promise<void> {
     this.queue.shutDown();
-    await Promise.all([this.deployments.stop(), this.replicaSets.stop(), this.pods.stop()]);
+    await Promise.all([this.deployments.stop(), this.replicaSets.stop()]);
     await this.recorder.flush();
   }
 
@@ -96,15 +95,6 @@ export class DeploymentController implements Controller {
       const sel = fromLabelSelector(u.dspec(d).selector);
       if (!sel.empty && sel.matches(rs.metadata.labels)) this.queue.add(objectKey(d));
     }
-  }
-
-  private podDeleted(pod: KubeObject): void {
-    const ref = controllerOf(pod);
-    if (!ref || ref.kind !== 'ReplicaSet') return;
-    const rs = this.replicaSets.get(`${pod.metadata.namespace}/${ref.name}`);
-    if (!rs || rs.metadata.uid !== ref.uid) return;
-    const k = this.deploymentFor(rs.metadata.namespace, controllerOf(rs));
-    if (k && !u.isRollingUpdate(this.deployments.get(k)!)) this.queue.add(k);
   }
 
   // ---- sync ----
@@ -142,16 +132,21 @@ export class DeploymentController implements Controller {
     return claimed.map((rs) => structuredClone(rs));
   }
 
-  /** Pods controlled by the given ReplicaSets, by RS uid. */
-  podsByRS(rss: KubeObject[]): Map<string, KubeObject[]> {
+  /**
+   * Pods controlled by the given ReplicaSets, by RS uid, read from the API. Only Recreate needs pods (to wait for
+   * the old ones to go), so this controller keeps no pod cache of its own — upstream shares the RS controller's
+   * pod informer; k8ts's informers are per controller and a second copy of every pod is not worth it.
+   */
+  async podsByRS(d: KubeObject, rss: KubeObject[]): Promise<Map<string, KubeObject[]>> {
     const uids = new Set(rss.map((rs) => rs.metadata.uid ?? ''));
     const out = new Map<string, KubeObject[]>();
-    for (const p of this.pods.list()) {
+    const list = await this.client.list(PODS, d.metadata.namespace, { labelSelector: fromLabelSelector(u.dspec(d).selector).toString() });
+    for (const p of list.items) {
       const ref = controllerOf(p);
       if (!ref || !uids.has(ref.uid)) continue;
-      const list = out.get(ref.uid) ?? [];
-      list.push(p);
-      out.set(ref.uid, list);
+      const l = out.get(ref.uid) ?? [];
+      l.push(p);
+      out.set(ref.uid, l);
     }
     return out;
   }
@@ -487,16 +482,21 @@ class DeploymentSync {
     }
     if (scaledDown) return await this.syncRolloutStatus();
     // Wait until no old pod is running.
-    if (this.oldPodsRunning(newRS, oldRSs)) return await this.syncRolloutStatus();
+    if (await this.oldPodsRunning(newRS, oldRSs)) {
+      // No pod informer here: look again shortly rather than waiting for a pod deletion event.
+      this.c.queue.addAfter(objectKey(this.d), OLD_PODS_POLL_MS);
+      return await this.syncRolloutStatus();
+    }
     const target = newRS ?? (await this.getAll(true)).newRS!;
     await this.scaleRS(target, u.replicasOf(this.d));
     if (u.deploymentComplete(this.d, u.dstatus(this.d))) await this.cleanup(this.current().oldRSs);
     await this.syncRolloutStatus();
   }
 
-  private oldPodsRunning(newRS: KubeObject | undefined, oldRSs: KubeObject[]): boolean {
+  private async oldPodsRunning(newRS: KubeObject | undefined, oldRSs: KubeObject[]): Promise<boolean> {
     if (u.sumStatus(oldRSs, 'replicas') > 0) return true;
-    const byRS = this.c.podsByRS(oldRSs);
+    if (!oldRSs.length) return false;
+    const byRS = await this.c.podsByRS(this.d, oldRSs);
     for (const [uid, pods] of byRS) {
       if (newRS && newRS.metadata.uid === uid) continue;
       for (const p of pods) {

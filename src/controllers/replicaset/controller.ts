@@ -91,6 +91,8 @@ export class ReplicaSetController implements Controller {
   readonly recorder: EventRecorder;
   private readonly log: Logger;
   private readonly now: () => number;
+  /** The pod cache by namespace (same objects as the informer's), so a sync reads its namespace only. */
+  private readonly podsByNs = new Map<string, Map<string, KubeObject>>();
 
   constructor(
     private readonly client: Client,
@@ -116,6 +118,7 @@ export class ReplicaSetController implements Controller {
         this.queue.add(objectKey(o));
       },
     });
+    this.pods.addEventHandler({ add: (p) => this.index(p), update: (_a, b) => this.index(b), delete: (p) => this.podsByNs.get(p.metadata.namespace ?? '')?.delete(objectKey(p)) });
     this.pods.addEventHandler({ add: (p) => this.podAdded(p), update: (a, b) => this.podUpdated(a, b), delete: (p) => this.podDeleted(p) });
   }
 
@@ -133,6 +136,17 @@ export class ReplicaSetController implements Controller {
     this.queue.shutDown();
     await Promise.all([this.owners.stop(), this.pods.stop()]);
     await this.recorder.flush();
+  }
+
+  private index(p: KubeObject): void {
+    const ns = p.metadata.namespace ?? '';
+    let m = this.podsByNs.get(ns);
+    if (!m) this.podsByNs.set(ns, (m = new Map()));
+    m.set(objectKey(p), p);
+  }
+
+  private podsIn(namespace: string | undefined): KubeObject[] {
+    return [...(this.podsByNs.get(namespace ?? '')?.values() ?? [])];
   }
 
   // ---- event handlers: they only work out keys (and expectations) and enqueue ----
@@ -217,7 +231,7 @@ export class ReplicaSetController implements Controller {
     const needsSync = this.expectations.satisfied(key);
     const selector = this.kind.selector(rs);
     const { namespace } = splitKey(key);
-    const candidates = this.pods.list().filter((p) => p.metadata.namespace === namespace && isPodActive(p));
+    const candidates = this.podsIn(namespace).filter(isPodActive);
     const pods = await claimObjects(candidates, {
       client: this.client,
       resource: PODS,
@@ -303,7 +317,7 @@ export class ReplicaSetController implements Controller {
     if (owner) {
       for (const o of this.owners.list()) if (o.metadata.namespace === rs.metadata.namespace && controllerOf(o)?.uid === owner.uid) uids.add(o.metadata.uid ?? '');
     }
-    return this.pods.list().filter((p) => p.metadata.namespace === rs.metadata.namespace && isPodActive(p) && uids.has(controllerOf(p)?.uid ?? '\u0000'));
+    return this.podsIn(rs.metadata.namespace).filter((p) => isPodActive(p) && uids.has(controllerOf(p)?.uid ?? '\u0000'));
   }
 
   /** Upstream GetPodFromTemplate + CreatePodsWithControllerRef. Resolves to true when created. */
