@@ -1,7 +1,8 @@
 // End-to-end: the Job, TTL-after-finished and CronJob controllers run by `k8ts server --simulate-nodes 1`, driven
-// by the real kubectl — pods driven by hand (status patches) and by simulated nodes (pods bound to sim-node-0 with
-// sim.k8ts.io/run-seconds / exit-code), `kubectl get jobs` columns, describe events, `kubectl wait`, Indexed
-// jobs, backoffLimit, activeDeadlineSeconds, suspend, TTL, and CronJobs (schedule, --from=cronjob, suspend).
+// by the real kubectl — pods ended by hand (status patches once the simulated kubelet runs them) or by the
+// simulated node (pods bound to sim-node-0 with sim.k8ts.io/run-seconds / exit-code): `kubectl get jobs` columns,
+// describe events, `kubectl wait`, Indexed jobs, backoffLimit and its backoff, activeDeadlineSeconds, suspend,
+// TTL, deletion, and CronJobs (a scheduled run, --from=cronjob, completion, suspend).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -62,7 +63,12 @@ async function jsonpath(k: Kubectl, what: string, path: string): Promise<string>
   return (await k.ok(['get', what, '-o', `jsonpath=${path}`])).stdout;
 }
 
+/**
+ * Ends a pod by hand. The scheduler binds it to the simulated node, whose kubelet reports it Running; waiting for
+ * that first means the kubelet's own write cannot land after ours (it leaves terminal pods alone).
+ */
 async function setPhase(k: Kubectl, pod: string, phase: string): Promise<void> {
+  await eventually(async () => (await jsonpath(k, `pod/${pod}`, '{.status.phase}')) === 'Running', 20_000, `pod ${pod} Running on the simulated node`);
   await k.ok(['patch', 'pod', pod, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase } })]);
 }
 
