@@ -152,6 +152,38 @@ export class Cache implements Snapshot {
     return this.podStates.get(key)?.assumed ?? false;
   }
 
+  /** Pending pods nominated to a node by preemption (status.nominatedNodeName): node → key → pod. */
+  private readonly nominations = new Map<string, Map<string, PodInfo>>();
+  private readonly nominatedNode = new Map<string, string>();
+
+  /** Records (or with node '' clears) a pending pod's nomination; its room is kept for it in later cycles. */
+  nominate(info: PodInfo, node: string): void {
+    this.clearNomination(info.key);
+    if (!node) return;
+    let m = this.nominations.get(node);
+    if (!m) this.nominations.set(node, (m = new Map()));
+    m.set(info.key, info);
+    this.nominatedNode.set(info.key, node);
+  }
+
+  clearNomination(key: string): void {
+    const node = this.nominatedNode.get(key);
+    if (node === undefined) return;
+    this.nominatedNode.delete(key);
+    const m = this.nominations.get(node);
+    m?.delete(key);
+    if (m && !m.size) this.nominations.delete(node);
+  }
+
+  /** Nominated pods on `node` (empty when none). */
+  nominatedOn(node: string): Iterable<PodInfo> {
+    return this.nominations.get(node)?.values() ?? [];
+  }
+
+  get hasNominations(): boolean {
+    return this.nominations.size > 0;
+  }
+
   /** Node the pod is counted on (assumed or bound), if any. */
   nodeOf(key: string): string | undefined {
     return this.podStates.get(key)?.node;

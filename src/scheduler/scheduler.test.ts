@@ -182,6 +182,23 @@ test('preemption: a high-priority pod evicts the lowest-priority pod and is nomi
   await done;
 });
 
+test('preemption keeps the freed room for the nominee against lower-priority pending pods', async () => {
+  const c = new FakeClusterClient();
+  c.seed('nodes', makeNode('n1', { cpu: '2' }));
+  c.seed('pods', makePod('low', { cpu: '2', priority: 10, nodeName: 'n1' }));
+  c.seed('pods', makePod('thief', { cpu: '2', priority: 5, creationTimestamp: '2024-01-01T00:00:00Z' }));
+  c.seed('pods', makePod('vip', { cpu: '2', priority: 100, creationTimestamp: '2024-01-01T00:00:01Z' }));
+  const { s, done } = start(c, { queue: { initialBackoffMs: 200, maxBackoffMs: 200, flushIntervalMs: 10 } });
+  assert.equal(await until('vip bound', () => nodeOf(c, 'vip'), 5000), 'n1');
+  await s.settle();
+  assert.ok(c.peek('pods', 'default', 'thief'), 'thief never bound, so never preempted in turn');
+  assert.equal(nodeOf(c, 'thief'), undefined);
+  assert.equal(c.bindings.has('default/thief'), false);
+  assert.deepEqual(events(c, 'Preempted').map((e) => (e.involvedObject as { name: string }).name), ['low']);
+  await s.stop();
+  await done;
+});
+
 test('preemptionPolicy Never: not eligible, with upstream message', async () => {
   const c = new FakeClusterClient();
   c.seed('nodes', makeNode('n1', { cpu: '1' }));

@@ -154,6 +154,7 @@ export class Scheduler {
     const key = objectKey(pod);
     if (isTerminal(pod)) return this.onPodDelete(pod);
     if (assigned(pod)) {
+      this.cache.clearNomination(key);
       this.queue.delete(key);
       this.cache.setPod(pod, this.priorityOf(pod));
       if (!old || !assigned(old)) this.event('AssignedPodAdd');
@@ -161,13 +162,22 @@ export class Scheduler {
       return;
     }
     if (this.cache.isAssumed(key)) return; // our binding is in flight
-    if (this.responsibleFor(pod)) this.queue.add(key, pod, this.priorityOf(pod));
-    else this.queue.delete(key);
+    if (this.responsibleFor(pod)) {
+      const prio = this.priorityOf(pod);
+      const nominated = pod.status?.nominatedNodeName ?? '';
+      if (nominated) this.cache.nominate(new PodInfo(pod, prio), nominated);
+      else this.cache.clearNomination(key);
+      this.queue.add(key, pod, prio);
+    } else {
+      this.cache.clearNomination(key);
+      this.queue.delete(key);
+    }
   }
 
   private onPodDelete(pod: Pod): void {
     const key = objectKey(pod);
     this.queue.delete(key);
+    this.cache.clearNomination(key);
     if (this.cache.nodeOf(key) !== undefined) {
       this.cache.removePod(key);
       this.event('AssignedPodDelete');
@@ -241,6 +251,7 @@ export class Scheduler {
         if (r.status.code === 'Error') this.log(`postfilter ${q.key}: ${r.status.message()}`);
         else e.postFilterMsg = r.status.message();
         nominated = r.nominatedNodeName;
+        if (nominated !== undefined) this.cache.nominate(pi, nominated);
       }
       return this.failure(q, cycle, 'Unschedulable', e.text(), e.plugins(), nominated);
     }
@@ -285,7 +296,7 @@ export class Scheduler {
     const nominated = pi.pod.status?.nominatedNodeName;
     if (nominated) {
       const n = this.cache.get(nominated);
-      if (n && fw.runFilters(state, pi, n).isSuccess()) return nominated;
+      if (n && this.filterNode(state, pi, n).isSuccess()) return nominated;
     }
     const want = numFeasibleNodesToFind(nodes.length);
     const feasible: NodeInfo[] = [];
@@ -294,7 +305,7 @@ export class Scheduler {
     let i = 0;
     for (; i < nodes.length && feasible.length < want; i++) {
       const n = nodes[(start + i) % nodes.length];
-      const s = fw.runFilters(state, pi, n);
+      const s = this.filterNode(state, pi, n);
       if (s.isSuccess()) feasible.push(n);
       else if (s.code === 'Error') throw new Error(s.message());
       else statuses.set(n.name, s);
@@ -313,6 +324,27 @@ export class Scheduler {
       } else if (scores[j] === scores[best] && this.random() * ++ties < 1) best = j;
     }
     return feasible[best].name;
+  }
+
+  /**
+   * RunFilterPluginsWithNominatedPods, simplified: pods nominated to the node with at least this pod's priority
+   * are counted as if there (so preemption's freed room is kept for its nominee), then the node is checked
+   * without them too. Cycle state computed by PreFilter is not adjusted for them.
+   */
+  private filterNode(state: CycleState, pi: PodInfo, n: NodeInfo): ReturnType<Framework['runFilters']> {
+    if (this.cache.hasNominations) {
+      let withNominated: NodeInfo | undefined;
+      for (const np of this.cache.nominatedOn(n.name)) {
+        if (np.key === pi.key || np.priority < pi.priority) continue;
+        withNominated ??= n.clone();
+        withNominated.addPod(np);
+      }
+      if (withNominated) {
+        const s = this.framework.runFilters(state, pi, withNominated);
+        if (!s.isSuccess()) return s;
+      }
+    }
+    return this.framework.runFilters(state, pi, n);
   }
 
   /** handleSchedulingFailure: requeue, FailedScheduling event, PodScheduled=False (and nominatedNodeName). */
