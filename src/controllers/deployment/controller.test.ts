@@ -327,3 +327,23 @@ test('adoption: an orphan RS matching the selector and the template is adopted a
   assert.equal(rss[0]!.metadata.annotations?.[u.REVISION], '1');
   await h.stop();
 });
+
+test('hash collision: a foreign RS holding the name bumps collisionCount, and the next pass uses the new hash', async () => {
+  const d = deployment(1, 'v1');
+  const h = await harness(d);
+  const hash = computeHash(u.dspec(d).template);
+  h.c.seed('replicasets', {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: `web-${hash}`, namespace: 'ns', labels: { other: 'x' } },
+    spec: { replicas: 0, selector: { matchLabels: { other: 'x' } }, template: { metadata: { labels: { other: 'x' } }, spec: { containers: [{ name: 'c', image: 'other' }] } } },
+  });
+  await settle();
+  await assert.rejects(h.ctl.sync('ns/web'), /hash collision/);
+  assert.equal(u.dstatus(h.d()).collisionCount, 1);
+  await h.sync();
+  const ours = h.c.all('replicasets').filter((rs) => rs.metadata.ownerReferences?.[0]?.uid === h.d().metadata.uid);
+  assert.equal(ours.length, 1);
+  assert.equal(ours[0]!.metadata.name, `web-${computeHash(u.dspec(d).template, 1)}`);
+  await h.stop();
+});

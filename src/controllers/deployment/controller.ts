@@ -300,7 +300,7 @@ class DeploymentSync {
           u.setCondition(status, u.newCondition('Progressing', 'False', u.FailedRSCreate, msg, this.nowStr()));
           await this.writeStatus(status).catch(() => undefined);
         }
-        this.event('Warning', 'FailedCreate', msg);
+        this.event('Warning', u.FailedRSCreate, msg);
         throw e;
       }
       // Same name already there: ours with this template (a stale cache) → use it; else a hash collision.
