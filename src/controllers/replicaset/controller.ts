@@ -230,6 +230,11 @@ export class ReplicaSetController implements Controller {
     const rs = structuredClone(cached);
     const needsSync = this.expectations.satisfied(key);
     const selector = this.kind.selector(rs);
+    if (selector.empty || selector.nothing) {
+      // Validation forbids this; creating pods nothing can select would never converge (upstream returns too).
+      this.log(`${this.kind.kind} ${key} has an empty selector; ignoring it`);
+      return;
+    }
     const { namespace } = splitKey(key);
     const candidates = this.podsIn(namespace).filter(isPodActive);
     const pods = await claimObjects(candidates, {
@@ -320,7 +325,7 @@ export class ReplicaSetController implements Controller {
     return this.podsIn(rs.metadata.namespace).filter((p) => isPodActive(p) && uids.has(controllerOf(p)?.uid ?? '\u0000'));
   }
 
-  /** Upstream GetPodFromTemplate + CreatePodsWithControllerRef. Resolves to true when created. */
+  /** Upstream GetPodFromTemplate + CreatePodsWithControllerRef: one pod, and its event. */
   private async createPod(rs: KubeObject): Promise<void> {
     const t = specOf(rs).template ?? {};
     const tm = t.metadata ?? {};
