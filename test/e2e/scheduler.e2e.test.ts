@@ -1,7 +1,7 @@
 // End-to-end: the scheduler run by `k8ts server` — Node objects created with kubectl (status.allocatable set on
 // create), pods bound by nodeSelector and resources (NODE column, Scheduled event), an unschedulable pod left
 // Pending with upstream's FailedScheduling message, re-queued and bound when a fitting node appears, and pods of
-// another scheduler left alone.
+// another scheduler left alone, and preemption by a pod whose PriorityClass outranks the node's occupant.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -29,10 +29,18 @@ function node(name: string, cpu: string, memory: string, labels: Record<string, 
   };
 }
 
-function pod(name: string, o: { cpu?: string; nodeSelector?: Record<string, string>; schedulerName?: string } = {}): Record<string, unknown> {
+interface PodOpts {
+  cpu?: string;
+  nodeSelector?: Record<string, string>;
+  schedulerName?: string;
+  spec?: Record<string, unknown>;
+}
+
+function pod(name: string, o: PodOpts = {}): Record<string, unknown> {
   const p = podObject(name, { containers: [{ name: 'main', image: 'busybox:1.36', ...(o.cpu ? { resources: { requests: { cpu: o.cpu } } } : {}) }] }) as { spec: Record<string, unknown> };
   if (o.nodeSelector) p.spec.nodeSelector = o.nodeSelector;
   if (o.schedulerName) p.spec.schedulerName = o.schedulerName;
+  Object.assign(p.spec, o.spec);
   return p;
 }
 
@@ -108,4 +116,26 @@ test('pods naming another scheduler are left alone', async () => {
   assert.equal(r.STATUS, 'Pending');
   assert.equal((await k.ok(['get', 'pod', 'theirs', '-o', 'jsonpath={.status.conditions}'])).stdout, '');
   assert.equal((await k.ok(['get', 'events', '--field-selector', 'involvedObject.name=theirs', '-o', 'name'])).stdout, '');
+});
+
+test('preemption: a pod of a higher PriorityClass evicts the lower-priority pod on the only node it may use', async () => {
+  const k = await withNamespace(srv, 'e2e-sched-preempt');
+  const dedicated = { key: 'dedicated', value: 'prio', effect: 'NoSchedule' };
+  const taintedNode = node('e2e-prio', '2', '4Gi', { pool: 'prio' }) as { spec?: Record<string, unknown> };
+  taintedNode.spec = { taints: [dedicated] };
+  await srv.client().ok(['create', '-f', '-'], {
+    stdin: docs(taintedNode, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'e2e-high' }, value: 1000 }),
+  });
+  const only = { nodeSelector: { pool: 'prio' }, tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'prio', effect: 'NoSchedule' }] };
+  // Grace 0: with no kubelet to finish a graceful deletion, the victim must go at once.
+  await k.ok(['create', '-f', '-'], { stdin: docs(pod('occupant', { cpu: '2', spec: { ...only, terminationGracePeriodSeconds: 0 } })) });
+  assert.equal(await boundTo(k, 'occupant'), 'e2e-prio');
+  await k.ok(['create', '-f', '-'], { stdin: docs(pod('important', { cpu: '2', spec: { ...only, priorityClassName: 'e2e-high' } })) });
+  assert.equal(await boundTo(k, 'important'), 'e2e-prio');
+  const gone = await k.run(['get', 'pod', 'occupant']);
+  assert.match(gone.stderr, /NotFound/);
+  const reasons = (await k.ok(['get', 'events', '-o', 'jsonpath={range .items[*]}{.involvedObject.name}/{.reason}{"\\n"}{end}'])).stdout.trim().split('\n');
+  assert.ok(reasons.includes('occupant/Preempted'), reasons.join(' '));
+  assert.ok(reasons.includes('important/FailedScheduling'), reasons.join(' '));
+  assert.ok(reasons.includes('important/Scheduled'), reasons.join(' '));
 });
