@@ -139,7 +139,8 @@ export class SchedulingQueue {
   }
 
   add(key: string, pod: Pod, priority: number): void {
-    if (this.closed || this.has(key)) return this.update(key, pod, priority);
+    if (this.closed) return;
+    if (this.has(key)) return this.update(key, pod, priority);
     const ts = Date.parse(pod.metadata.creationTimestamp ?? '') || this.now();
     this.toActive({ key, pod, priority, timestamp: ts, seq: this.seq++, attempts: 0, unschedulablePlugins: new Set(), backoffUntil: 0, lastFailure: 0 });
   }
