@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../api/types.js';
-import { crashBackoffMs, imageID, killingEvents, normalizeImage, planPod, stoppedStatus, type PodContext } from './pod.js';
+import { crashBackoffMs, equal, imageID, killingEvents, normalizeImage, planPod, stoppedStatus, type PodContext } from './pod.js';
 
 type Obj = Record<string, any>;
 
@@ -193,4 +193,18 @@ test('image names are normalised as container runtimes report them', () => {
   assert.equal(normalizeImage('registry.k8s.io/pause:3.9'), 'registry.k8s.io/pause:3.9');
   assert.equal(normalizeImage('localhost:5000/app'), 'localhost:5000/app:latest');
   assert.match(imageID('registry.k8s.io/pause:3.9'), /^registry\.k8s\.io\/pause@sha256:[0-9a-f]{64}$/);
+});
+
+test('status equality ignores key order and null-vs-absent, nothing else', () => {
+  assert.ok(equal({ a: 1, b: [{ x: null, y: 2 }] }, { b: [{ y: 2 }], a: 1 }));
+  assert.ok(!equal({ a: 1 }, { a: 2 }));
+  assert.ok(!equal({ a: [1, 2] }, { a: [2, 1] }));
+  assert.ok(!equal({ a: {} }, { a: null }));
+});
+
+test('a status the server stored without nulls and in another key order needs no rewrite', () => {
+  const s = planPod(pod(), ctx(T0)).status as Obj;
+  const stripped = JSON.parse(JSON.stringify(s, (_k, v: unknown) => (v === null ? undefined : v))) as Obj;
+  const reordered = Object.fromEntries(Object.entries(stripped).reverse());
+  assert.equal(planPod({ ...pod(), status: reordered }, ctx(T0 + 1_000)).status, undefined);
 });

@@ -182,8 +182,23 @@ function conditions(old: Obj[], now: number, o: { sandbox: boolean; terminal: bo
   ];
 }
 
-function equal(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/**
+ * Semantic equality of two statuses: key order and null-vs-absent do not count (a merge patch or the server may
+ * drop nulls and reorder keys; treating that as a change would write the same status forever).
+ */
+export function equal(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => equal(x, b[i]));
+  }
+  if (typeof a !== 'object' || typeof b !== 'object') return false;
+  const ao = a as Obj;
+  const bo = b as Obj;
+  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
+  for (const k of keys) if (!equal(ao[k], bo[k])) return false;
+  return true;
 }
 
 /** The next step for a pod that is not being deleted. */

@@ -219,3 +219,41 @@ test('a node annotated down stops renewing its lease and running pods; removing 
     await sim.stop();
   }
 });
+
+test('after a restart the component adopts the addresses it gave earlier and rewrites nothing that is current', async () => {
+  const c = new FakeClient();
+  const first = new SimulatedNodes(c, { count: 1, events: false, log: () => {} });
+  await first.start();
+  c.seed('pods', pod('old', 'sim-node-0'));
+  const old = await until(c, PODS, phaseIs('old', 'Running'), 'old Running');
+  await first.stop();
+  const oldIP = (old.status as Obj).podIP;
+  const second = new SimulatedNodes(c, { count: 1, events: false, log: () => {} });
+  try {
+    const mark = c.actions.length;
+    await second.start();
+    c.seed('pods', pod('new', 'sim-node-0'));
+    const fresh = await until(c, PODS, phaseIs('new', 'Running'), 'new Running');
+    assert.notEqual((fresh.status as Obj).podIP, oldIP, 'the old pod keeps its address; the new one gets another');
+    assert.ok(!c.actions.slice(mark).some((a) => a.resource === 'pods' && a.name === 'old' && a.verb === 'patch'), 'no write for a pod whose status is current');
+  } finally {
+    await second.stop();
+  }
+});
+
+test('node status is re-posted with a fresh heartbeat, keeping lastTransitionTime', async () => {
+  const c = new FakeClient();
+  const sim = new SimulatedNodes(c, { count: 1, statusReportMs: 1, events: false, log: () => {} });
+  const release = holdEventLoop();
+  try {
+    await sim.start();
+    const ready = (n: KubeObject) => ((n.status as Obj).conditions as Obj[]).find((x) => x.type === 'Ready')!;
+    const before = ready(c.peek('nodes', undefined, 'sim-node-0')!);
+    const after = await until(c, NODES, (n) => ready(n).lastHeartbeatTime !== before.lastHeartbeatTime, 'a heartbeat', 5_000);
+    assert.equal(ready(after).lastTransitionTime, before.lastTransitionTime);
+    assert.equal(ready(after).status, 'True');
+  } finally {
+    release();
+    await sim.stop();
+  }
+});
