@@ -89,8 +89,13 @@ test('a pod bound to a simulated node runs Ready with an IP, with kubelet events
 
 test('a pod bound later through pods/binding (as a scheduler binds) is picked up and runs', async () => {
   const k = await withNamespace(srv, 'e2e-sim-bind');
-  await k.ok(['create', '-f', '-'], { stdin: docs(podObject('late')) });
-  assert.equal((await podRow(k, 'late')).STATUS, 'Pending');
+  // Another scheduler's pod: the default scheduler leaves it alone, so it waits unbound until we bind it.
+  const late = podObject('late') as { spec: Record<string, unknown> };
+  late.spec.schedulerName = 'e2e-manual-scheduler';
+  await k.ok(['create', '-f', '-'], { stdin: docs(late) });
+  const pending = await podRow(k, 'late');
+  assert.equal(pending.STATUS, 'Pending');
+  assert.equal(pending.NODE, '<none>');
   const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'late' }, target: { apiVersion: 'v1', kind: 'Node', name: 'sim-node-2' } };
   await k.ok(['create', '--raw', `/api/v1/namespaces/${k.namespace}/pods/late/binding`, '-f', '-'], { stdin: JSON.stringify(binding) });
   await k.ok(['wait', '--for=condition=Ready', 'pod/late', '--timeout=20s']);
