@@ -169,6 +169,7 @@ export class SimulatedNodes {
     this.nodeInformer.start();
     this.workers = runWorkers(this.queue, this.o.workers, (k) => this.sync(k), (k, e) => this.log(`pod ${k}: ${errorMessage(e)}`));
     await this.pool(this.order, (n) => this.register(n));
+    if (this.stopped) return;
     this.ticker = setInterval(() => this.tick(), 250);
     this.ticker.unref();
     this.readyResolve();
