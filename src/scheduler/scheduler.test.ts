@@ -94,13 +94,16 @@ test('counts reasons per node and sorts them as upstream', async () => {
   await done;
 });
 
-test('no nodes: "no nodes available to schedule pods"', async () => {
+test('no nodes: "no nodes available to schedule pods", retried when a node registers', async () => {
   const c = new FakeClusterClient();
   c.seed('pods', makePod('lonely'));
   const { s, done } = start(c);
   const cond = await until('condition', () => scheduledCond(c, 'lonely'));
   assert.equal(cond.message, 'no nodes available to schedule pods');
   assert.equal(cond.reason, 'Unschedulable');
+  await until('parked until a cluster event', () => s.queue.stats().unschedulable === 1);
+  await c.create({ group: '', version: 'v1', resource: 'nodes', namespaced: false }, undefined, makeNode('first'));
+  assert.equal(await until('bound once a node registers', () => nodeOf(c, 'lonely')), 'first');
   await s.stop();
   await done;
 });

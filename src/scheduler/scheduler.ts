@@ -243,7 +243,8 @@ export class Scheduler {
     try {
       host = this.schedulePod(state, pi);
     } catch (e) {
-      if (e instanceof NoNodesError) return this.failure(q, cycle, 'Unschedulable', NO_NODES_AVAILABLE, new Set(), '');
+      // No plugin rejected it: any cluster event (a node registering) retries it, not the backoff timer.
+      if (e instanceof NoNodesError) return this.failure(q, cycle, 'Unschedulable', NO_NODES_AVAILABLE, new Set(['NoNodes']), '');
       if (!(e instanceof FitError)) return this.failure(q, cycle, 'SchedulerError', e instanceof Error ? e.message : String(e), new Set());
       let nominated: string | undefined;
       if (this.framework.postFilter.length) {
