@@ -10,7 +10,7 @@ import { ApiError, objectKey, type Client, type Resource } from '../client/inter
 import { Cache } from './cache.js';
 import type { Node, Pod, PodCondition } from './corev1/types.js';
 import { FitError, NO_NODES_AVAILABLE } from './framework/fiterror.js';
-import { CycleState, type ClusterEvent } from './framework/interface.js';
+import { CycleState, type ClusterEvent, type ListedResource, type Listers } from './framework/interface.js';
 import { PodInfo, type NodeInfo } from './framework/nodeinfo.js';
 import type { Registry } from './framework/registry.js';
 import { Framework, type Profile } from './framework/runtime.js';
@@ -22,6 +22,13 @@ export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', name
 export const NODES: Resource = { group: '', version: 'v1', resource: 'nodes', namespaced: false };
 export const NAMESPACES: Resource = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
 export const PRIORITY_CLASSES: Resource = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses', namespaced: false };
+/** Workloads whose selectors make PodTopologySpread's default constraints. */
+const LISTED: Record<ListedResource, Resource> = {
+  services: { group: '', version: 'v1', resource: 'services', namespaced: true },
+  replicationcontrollers: { group: '', version: 'v1', resource: 'replicationcontrollers', namespaced: true },
+  replicasets: { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true },
+  statefulsets: { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true },
+};
 
 /** Upstream's minFeasibleNodesToFind / minFeasibleNodesPercentageToFind. */
 const MIN_FEASIBLE_NODES = 100;
@@ -74,6 +81,7 @@ export class Scheduler {
   private readonly nodes: Informer;
   private readonly namespaces: Informer;
   private readonly priorityClasses: Informer;
+  private readonly workloads = new Map<ListedResource, Informer>();
   private readonly schedulerName: string;
   private readonly log: (msg: string) => void;
   private readonly random: () => number;
@@ -101,8 +109,13 @@ export class Scheduler {
     this.nodes = new Informer(client, NODES, { onError });
     this.namespaces = new Informer(client, NAMESPACES, { onError });
     this.priorityClasses = new Informer(client, PRIORITY_CLASSES, { onError });
+    for (const [name, r] of Object.entries(LISTED) as Array<[ListedResource, Resource]>) this.workloads.set(name, new Informer(client, r, { onError }));
+    const listers: Listers = {
+      list: (r, ns) => this.workloads.get(r)!.list().filter((o) => o.metadata.namespace === ns),
+      get: (r, ns, name) => this.workloads.get(r)!.get(`${ns}/${name}`),
+    };
     this.cache = new Cache((ns) => this.namespaces.get(ns)?.metadata.labels);
-    this.framework = new Framework(opts.registry ?? inTreeRegistry(), profile, { client, recorder: this.recorder });
+    this.framework = new Framework(opts.registry ?? inTreeRegistry(), profile, { client, recorder: this.recorder, listers });
     const pluginEvents = new Map(this.framework.plugins.filter((p) => p.events).map((p) => [p.name, p.events!] as const));
     const sort = this.framework.queueSort;
     // Pods the QueueSort plugin ranks equal keep their arrival order.
@@ -186,8 +199,9 @@ export class Scheduler {
 
   /** Starts the informers, waits for their caches, then schedules until stop(). Resolves once stopped. */
   async run(): Promise<void> {
-    for (const i of [this.namespaces, this.priorityClasses, this.nodes, this.pods]) i.start();
-    await Promise.all([this.namespaces.hasSynced, this.priorityClasses.hasSynced, this.nodes.hasSynced, this.pods.hasSynced]);
+    const all = [this.namespaces, this.priorityClasses, ...this.workloads.values(), this.nodes, this.pods];
+    for (const i of all) i.start();
+    await Promise.all(all.map((i) => i.hasSynced));
     if (this.stopped) return;
     this.markSynced();
     this.loop = this.scheduleLoop();
@@ -213,7 +227,7 @@ export class Scheduler {
     this.queue.close();
     await this.loop;
     await Promise.all([...this.inFlight]);
-    await Promise.all([this.pods, this.nodes, this.namespaces, this.priorityClasses].map((i) => i.stop()));
+    await Promise.all([this.pods, this.nodes, this.namespaces, this.priorityClasses, ...this.workloads.values()].map((i) => i.stop()));
     await this.recorder.flush();
   }
 

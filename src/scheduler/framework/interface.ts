@@ -1,6 +1,7 @@
 // The plugin contract (framework/interface.go): extension points a plugin may implement, the per-cycle state
 // they share, and the handle a factory gets. Plugins return a Status; only the binder and PostFilter do I/O.
 
+import type { KubeObject } from '../../api/types.js';
 import type { Client } from '../../client/interface.js';
 import type { EventRecorder } from '../../client/events.js';
 import type { NodeInfo, PodInfo, Snapshot } from './nodeinfo.js';
@@ -83,10 +84,21 @@ export interface BindPlugin extends Plugin {
   bind(state: CycleState, pod: PodInfo, nodeName: string): Promise<Status>;
 }
 
+/** Workload objects plugins may look up from the scheduler's informers (for default spreading selectors). */
+export type ListedResource = 'services' | 'replicationcontrollers' | 'replicasets' | 'statefulsets';
+
+export interface Listers {
+  /** Objects of the resource in a namespace (shared cache objects: never mutate). */
+  list(resource: ListedResource, namespace: string): readonly KubeObject[];
+  get(resource: ListedResource, namespace: string, name: string): KubeObject | undefined;
+}
+
 /** What a plugin factory may use. `framework` lets PostFilter re-run filters on what-if node infos. */
 export interface Handle {
   readonly client: Client;
   readonly recorder: EventRecorder;
+  /** Absent in plugin unit tests: plugins must cope without. */
+  readonly listers?: Listers;
   readonly framework: FrameworkRunner;
 }
 

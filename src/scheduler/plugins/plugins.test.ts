@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventRecorder } from '../../client/events.js';
 import type { Container, Node, Pod, PodSpec } from '../corev1/types.js';
-import { CycleState, type PluginFactory } from '../framework/interface.js';
+import { CycleState, type Listers, type PluginFactory } from '../framework/interface.js';
 import { PodInfo } from '../framework/nodeinfo.js';
 import { Registry } from '../framework/registry.js';
 import { Framework } from '../framework/runtime.js';
@@ -20,9 +20,9 @@ import { nodeUnschedulable } from './nodeunschedulable/nodeunschedulable.js';
 import { podTopologySpread } from './podtopologyspread/podtopologyspread.js';
 import { taintToleration } from './tainttoleration/tainttoleration.js';
 
-function frameworkOf(factory: PluginFactory): Framework {
+function frameworkOf(factory: PluginFactory, listers?: Listers): Framework {
   const c = new FakeClusterClient();
-  return new Framework(new Registry([['P', factory]]), { schedulerName: 'default-scheduler', plugins: [{ name: 'P' }] }, { client: c, recorder: new EventRecorder(c, 'test') });
+  return new Framework(new Registry([['P', factory]]), { schedulerName: 'default-scheduler', plugins: [{ name: 'P' }] }, { client: c, recorder: new EventRecorder(c, 'test'), listers });
 }
 
 /** Each node's result as "Code: reason, reason" ("Success" alone when it fits). */
@@ -39,8 +39,8 @@ function filter(factory: PluginFactory, pod: Pod, nodes: Node[], existing: Pod[]
 }
 
 /** Normalised scores (before the profile weight) per node. */
-function score(factory: PluginFactory, pod: Pod, nodes: Node[], existing: Pod[] = []): number[] {
-  const fw = frameworkOf(factory);
+function score(factory: PluginFactory, pod: Pod, nodes: Node[], existing: Pod[] = [], listers?: Listers): number[] {
+  const fw = frameworkOf(factory, listers);
   const snap = snapshotOf(nodes, existing);
   return [...fw.runScore(new CycleState(), new PodInfo(pod), snap.nodes, snap)];
 }
@@ -246,4 +246,23 @@ test('PodTopologySpread filter (DoNotSchedule) and score (ScheduleAnyway)', () =
   assert.ok(s[2] > s[0] && s[0] === s[1], `emptier zone scores higher: ${s}`);
   assert.equal(s[2], 100);
   assert.equal(s[3], 0, 'nodes without the key score 0');
+});
+
+test('PodTopologySpread system defaults: pods of the same ReplicaSet spread by hostname and zone', () => {
+  const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-1', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'web' } } } };
+  const listers: Listers = {
+    list: () => [],
+    get: (r, ns, name) => (r === 'replicasets' && ns === 'default' && name === 'web-1' ? rs : undefined),
+  };
+  const owned = (name: string, node?: string): Pod => {
+    const p = makePod(name, { labels: { app: 'web' }, nodeName: node });
+    p.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: 'u', controller: true }];
+    return p;
+  };
+  const nodes = [n('a1', { labels: { 'topology.kubernetes.io/zone': 'a' } }), n('a2', { labels: { 'topology.kubernetes.io/zone': 'a' } }), n('b1', { labels: { 'topology.kubernetes.io/zone': 'b' } })];
+  const existing = [owned('w1', 'a1'), owned('w2', 'a1'), owned('w3', 'a2')];
+  const s = score(podTopologySpread, owned('new'), nodes, existing, listers);
+  assert.ok(s[2] > s[1] && s[1] > s[0], `empty zone best, then the emptier node: ${s}`);
+  assert.deepEqual(score(podTopologySpread, owned('new'), nodes, existing), [0, 0, 0], 'no listers: no defaults');
+  assert.deepEqual(score(podTopologySpread, makePod('loner'), nodes, existing, listers), [0, 0, 0], 'no owner or service: no defaults');
 });

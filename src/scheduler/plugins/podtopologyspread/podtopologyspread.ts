@@ -1,13 +1,14 @@
 // PodTopologySpread: DoNotSchedule constraints bound the skew between the node's domain and the emptiest
 // eligible domain (Filter); ScheduleAnyway constraints prefer domains with fewer matching pods (Score).
-// Upstream's system default constraints (derived from Services/ReplicaSets owning the pod) are not applied.
+// A pod without constraints gets upstream's system defaults for scoring: ScheduleAnyway over hostname
+// (maxSkew 3) and zone (maxSkew 5), selecting the pods of its Services and controller (DefaultSelector).
 
 import { podMatchesNodeSelectorAndAffinity } from '../../corev1/nodeaffinity.js';
 import { findUntoleratedTaint } from '../../corev1/tolerations.js';
 import type { LabelSelector, LabelSelectorRequirement } from '../../../api/types.js';
 import { fromLabelSelector, type Selector } from '../../../api/selectors/labels.js';
 import type { Pod, TopologySpreadConstraint } from '../../corev1/types.js';
-import type { CycleState, FilterPlugin, PluginFactory, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../../framework/interface.js';
+import type { CycleState, FilterPlugin, Listers, PluginFactory, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../../framework/interface.js';
 import { MAX_NODE_SCORE } from '../../framework/interface.js';
 import type { NodeInfo, PodInfo } from '../../framework/nodeinfo.js';
 import { Status } from '../../framework/status.js';
@@ -46,6 +47,49 @@ function constraintsOf(pod: Pod, when: TopologySpreadConstraint['whenUnsatisfiab
     });
 }
 
+const ZONE = 'topology.kubernetes.io/zone';
+
+/**
+ * helper.DefaultSelector: the selectors of the Services selecting the pod, merged, plus its controller's
+ * (ReplicationController, ReplicaSet or StatefulSet) selector. Undefined when that is empty.
+ */
+export function defaultSelector(pod: Pod, listers: Listers): Selector | undefined {
+  const ns = pod.metadata.namespace ?? 'default';
+  const labels = pod.metadata.labels ?? {};
+  const set: Record<string, string> = {};
+  for (const svc of listers.list('services', ns)) {
+    const sel = (svc.spec as { selector?: Record<string, string> } | undefined)?.selector;
+    if (!sel || !Object.keys(sel).length) continue;
+    if (Object.entries(sel).every(([k, v]) => labels[k] === v)) Object.assign(set, sel);
+  }
+  const extra: LabelSelectorRequirement[] = [];
+  const owner = (pod.metadata.ownerReferences ?? []).find((o) => o.controller);
+  if (owner) {
+    const res = owner.kind === 'ReplicationController' && owner.apiVersion === 'v1' ? 'replicationcontrollers' : owner.kind === 'ReplicaSet' && owner.apiVersion === 'apps/v1' ? 'replicasets' : owner.kind === 'StatefulSet' && owner.apiVersion === 'apps/v1' ? 'statefulsets' : undefined;
+    const obj = res && listers.get(res, ns, owner.name);
+    const sel = (obj?.spec as { selector?: unknown } | undefined)?.selector;
+    if (res === 'replicationcontrollers' && sel && typeof sel === 'object') Object.assign(set, sel as Record<string, string>);
+    else if (sel && typeof sel === 'object') {
+      const ls = sel as LabelSelector;
+      Object.assign(set, ls.matchLabels ?? {});
+      extra.push(...(ls.matchExpressions ?? []));
+    }
+  }
+  if (!Object.keys(set).length && !extra.length) return undefined;
+  return fromLabelSelector({ matchLabels: set, matchExpressions: extra });
+}
+
+function systemDefaults(pod: Pod, listers: Listers | undefined): Constraint[] {
+  if (!listers || (pod.spec?.topologySpreadConstraints ?? []).length) return [];
+  const selector = defaultSelector(pod, listers);
+  if (!selector) return [];
+  const base = { selector, minDomains: 1, honorAffinity: true, honorTaints: false };
+  return [
+    { ...base, maxSkew: 3, topologyKey: HOSTNAME },
+    { ...base, maxSkew: 5, topologyKey: ZONE },
+  ];
+}
+
 const hasAllKeys = (node: NodeInfo, cs: readonly Constraint[]): boolean => cs.every((c) => node.labels[c.topologyKey] !== undefined);
 
 /** Whether pods on `node` count towards the constraint (node inclusion policies). */
@@ -80,7 +124,7 @@ interface ScoreState {
   ignored: Set<string>;
 }
 
-export const podTopologySpread: PluginFactory = (): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin => ({
+export const podTopologySpread: PluginFactory = (_args, h): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin => ({
   name: NAME,
   events: ['NodeAdd', 'NodeUpdate', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete'],
   preFilter(state: CycleState, pod, snap) {
@@ -120,30 +164,36 @@ export const podTopologySpread: PluginFactory = (): PreFilterPlugin & FilterPlug
     return Status.SUCCESS;
   },
   preScore(state, pod, nodes, snap) {
-    const cs = constraintsOf(pod.pod, 'ScheduleAnyway');
+    let cs = constraintsOf(pod.pod, 'ScheduleAnyway');
+    // System defaults do not ignore nodes lacking a topology label (upstream's requireAllTopologies).
+    let requireAll = true;
+    if (!cs.length) {
+      cs = systemDefaults(pod.pod, h.listers);
+      requireAll = false;
+    }
     if (!cs.length) return Status.SKIP;
     const ns = pod.pod.metadata.namespace ?? 'default';
     const ignored = new Set<string>();
     const counts = cs.map(() => new Map<string, number>());
     const sizes = cs.map(() => 0);
     for (const n of nodes) {
-      if (!hasAllKeys(n, cs)) {
+      if (requireAll && !hasAllKeys(n, cs)) {
         ignored.add(n.name);
         continue;
       }
       cs.forEach((c, i) => {
         if (c.topologyKey === HOSTNAME) return;
         const v = n.labels[c.topologyKey];
-        if (!counts[i].has(v)) counts[i].set(v, 0);
+        if (!counts[i].has(v ?? '')) counts[i].set(v ?? '', 0);
       });
     }
     cs.forEach((c, i) => (sizes[i] = c.topologyKey === HOSTNAME ? nodes.length - ignored.size : counts[i].size));
     for (const n of snap.nodes) {
-      if (!hasAllKeys(n, cs)) continue;
+      if (requireAll && !hasAllKeys(n, cs)) continue;
       cs.forEach((c, i) => {
         if (c.topologyKey === HOSTNAME || !eligible(pod, n, c)) return;
         const v = n.labels[c.topologyKey];
-        if (counts[i].has(v)) counts[i].set(v, counts[i].get(v)! + matchingPods(n, ns, c.selector));
+        if (v !== undefined && counts[i].has(v)) counts[i].set(v, counts[i].get(v)! + matchingPods(n, ns, c.selector));
       });
     }
     state.write(SCORE_KEY, { constraints: cs, counts, weights: sizes.map((s) => Math.log(s + 2)), ignored } satisfies ScoreState);
@@ -156,7 +206,9 @@ export const podTopologySpread: PluginFactory = (): PreFilterPlugin & FilterPlug
     const ns = pod.pod.metadata.namespace ?? 'default';
     let score = 0;
     s.constraints.forEach((c, i) => {
-      const cnt = c.topologyKey === HOSTNAME ? matchingPods(node, ns, c.selector) : (s.counts[i].get(node.labels[c.topologyKey]) ?? 0);
+      const v = node.labels[c.topologyKey];
+      if (v === undefined) return;
+      const cnt = c.topologyKey === HOSTNAME ? matchingPods(node, ns, c.selector) : (s.counts[i].get(v) ?? 0);
       score += cnt * s.weights[i] + (c.maxSkew - 1);
     });
     return Math.round(score);
