@@ -181,6 +181,12 @@ test('preemption: a high-priority pod evicts the lowest-priority pod and is nomi
   const nominated = c.actions.find((a) => a.verb === 'patch' && a.name === 'vip' && a.subresource === 'status');
   assert.equal((nominated?.detail as { status: { nominatedNodeName?: string } }).status.nominatedNodeName, 'n1');
   assert.equal(events(c, 'Preempted').length, 1);
+  const marked = c.actions.find((a) => a.verb === 'patch' && a.name === 'low' && a.subresource === 'status');
+  const conds = (marked?.detail as { status: { conditions: PodCondition[] } }).status.conditions;
+  assert.deepEqual(
+    conds.filter((x) => x.type === 'DisruptionTarget').map((x) => [x.status, x.reason, x.message]),
+    [['True', 'PreemptionByScheduler', 'default-scheduler: preempting to accommodate a higher priority pod']],
+  );
   await s.stop();
   await done;
 });

@@ -115,7 +115,8 @@ export class Scheduler {
       get: (r, ns, name) => this.workloads.get(r)!.get(`${ns}/${name}`),
     };
     this.cache = new Cache((ns) => this.namespaces.get(ns)?.metadata.labels);
-    this.framework = new Framework(opts.registry ?? inTreeRegistry(), profile, { client, recorder: this.recorder, listers });
+    const setPodCondition = (pod: Pod, cond: PodCondition) => this.updateCondition(pod, cond, undefined);
+    this.framework = new Framework(opts.registry ?? inTreeRegistry(), profile, { client, recorder: this.recorder, listers, setPodCondition });
     const pluginEvents = new Map(this.framework.plugins.filter((p) => p.events).map((p) => [p.name, p.events!] as const));
     const sort = this.framework.queueSort;
     // Pods the QueueSort plugin ranks equal keep their arrival order.

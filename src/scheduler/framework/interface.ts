@@ -4,6 +4,7 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Client } from '../../client/interface.js';
 import type { EventRecorder } from '../../client/events.js';
+import type { Pod, PodCondition } from '../corev1/types.js';
 import type { NodeInfo, PodInfo, Snapshot } from './nodeinfo.js';
 import type { Status } from './status.js';
 
@@ -99,6 +100,8 @@ export interface Handle {
   readonly recorder: EventRecorder;
   /** Absent in plugin unit tests: plugins must cope without. */
   readonly listers?: Listers;
+  /** Sets one condition in a pod's status (pods/status patch in the scheduler's patch style); absent in tests. */
+  readonly setPodCondition?: (pod: Pod, cond: PodCondition) => Promise<void>;
   readonly framework: FrameworkRunner;
 }
 

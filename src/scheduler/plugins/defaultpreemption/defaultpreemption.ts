@@ -1,7 +1,8 @@
 // DefaultPreemption (PostFilter), simplified from upstream: on nodes where the Filter failure may be resolved,
 // remove every lower-priority pod, check the pod fits, then reprieve victims (most important first) while it
-// still fits; pick the node whose victims matter least, delete them and nominate the node. Not done: PDBs,
-// DisruptionTarget conditions, and holding the freed room for the nominee against other pods.
+// still fits; pick the node whose victims matter least, mark them DisruptionTarget, delete them and nominate
+// the node (the scheduler then keeps the room for the nominee). Not done: PodDisruptionBudgets, clearing the
+// nominations of lower-priority pods on the chosen node.
 
 import type { Resource } from '../../../client/interface.js';
 import { CycleState, type Handle, type PluginFactory, type PostFilterPlugin, type PostFilterResult } from '../../framework/interface.js';
@@ -116,6 +117,14 @@ async function preempt(h: Handle, state: CycleState, pod: PodInfo, statuses: Map
   for (const v of best.victims) {
     const m = v.pod.metadata;
     try {
+      if (!m.deletionTimestamp && h.setPodCondition) {
+        await h.setPodCondition(v.pod, {
+          type: 'DisruptionTarget',
+          status: 'True',
+          reason: 'PreemptionByScheduler',
+          message: `${preemptor.spec?.schedulerName ?? 'default-scheduler'}: preempting to accommodate a higher priority pod`,
+        });
+      }
       await h.client.delete(PODS, m.namespace, m.name ?? '', { preconditions: m.uid ? { uid: m.uid } : undefined });
       h.recorder.event({ apiVersion: 'v1', kind: 'Pod', metadata: m }, 'Normal', 'Preempted', `Preempted by pod ${preemptor.metadata.uid ?? ''} on node ${best.node}`);
     } catch (e) {
