@@ -228,3 +228,13 @@ test('numFeasibleNodesToFind follows the adaptive percentage', () => {
   assert.equal(numFeasibleNodesToFind(5000), 500);
   assert.equal(numFeasibleNodesToFind(10000), 500);
 });
+
+test('stop() ends run() even when the caches never fill', async () => {
+  const c = new FakeClusterClient();
+  c.failures.set('list pods', new (await import('../client/interface.js')).ApiError(503, 'ServiceUnavailable', 'down'));
+  const s = new Scheduler(c, { statusPatch: 'merge' });
+  const done = s.run();
+  await until('list attempted', () => c.actionsOf('list').some((a) => a.resource === 'pods'));
+  await s.stop();
+  await done;
+});

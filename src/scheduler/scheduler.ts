@@ -91,6 +91,8 @@ export class Scheduler {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private markSynced!: () => void;
+  private markStopped!: () => void;
+  private readonly stopSignal: Promise<void> = new Promise((r) => (this.markStopped = r));
   /** Resolves once the informer caches are filled and scheduling begins. */
   readonly synced: Promise<void> = new Promise((r) => (this.markSynced = r));
 
@@ -202,7 +204,8 @@ export class Scheduler {
   async run(): Promise<void> {
     const all = [this.namespaces, this.priorityClasses, ...this.workloads.values(), this.nodes, this.pods];
     for (const i of all) i.start();
-    await Promise.all(all.map((i) => i.hasSynced));
+    // stop() before the caches fill (API unreachable) must still end run().
+    await Promise.race([Promise.all(all.map((i) => i.hasSynced)), this.stopSignal]);
     if (this.stopped) return;
     this.markSynced();
     this.loop = this.scheduleLoop();
@@ -225,6 +228,7 @@ export class Scheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.markStopped();
     this.queue.close();
     await this.loop;
     await Promise.all([...this.inFlight]);
