@@ -74,7 +74,7 @@ export function makePod(name: string, o: PodOptions = {}): Pod {
       schedulerName: 'default-scheduler',
       priority: o.priority ?? 0,
       ...(o.nodeName ? { nodeName: o.nodeName } : {}),
-      containers: [{ name: 'c', resources: Object.keys(requests).length ? { requests } : {} }],
+      containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', resources: Object.keys(requests).length ? { requests } : {} }],
       ...o.spec,
     },
     status: { phase: 'Pending' },

@@ -14,6 +14,7 @@ export interface ContainerPort {
 
 export interface Container {
   name?: string;
+  image?: string;
   resources?: { requests?: ResourceList; limits?: ResourceList };
   ports?: ContainerPort[];
   restartPolicy?: string;
