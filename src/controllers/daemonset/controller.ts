@@ -270,7 +270,8 @@ export class DaemonSetController implements Controller {
 
     if (this.expectations.satisfied(key)) {
       await this.manage(key, ds, nodes, byNode, hash);
-      if (this.expectations.satisfied(key) && specOf(ds).updateStrategy?.type !== 'OnDelete') await this.rollingUpdate(key, ds, nodes, byNode, hash);
+      // Re-read the cache, as upstream does: manage's own writes may already be in it.
+      if (this.expectations.satisfied(key) && specOf(ds).updateStrategy?.type !== 'OnDelete') await this.rollingUpdate(key, ds, nodes, this.podsByNode(this.ownedPods(ds)), hash);
       const live = new Set<string>([cur.revision.metadata.name ?? '']);
       const liveHashes = new Set(pods.map(podHash));
       for (const r of revisions) if (liveHashes.has(r.metadata.labels?.[REVISION_HASH_LABEL])) live.add(r.metadata.name ?? '');
