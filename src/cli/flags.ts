@@ -40,3 +40,19 @@ export function flagHelp(spec: FlagSpec): string {
     .map(([k, v]) => `  --${k}${v.type === 'boolean' ? '' : ' ' + v.type}\t${v.help}${v.default !== undefined && v.default !== '' ? ` (default ${String(v.default)})` : ''}`)
     .join('\n');
 }
+
+/** Parses a Go-style duration ("40s", "500ms", "2m", "1h30m", "1.5s") into milliseconds. */
+export function parseDuration(s: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  if (s === '0') return 0;
+  let total = 0;
+  let pos = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s)) !== null) {
+    total += Number(m[1]) * units[m[2]!]!;
+    pos = re.lastIndex;
+  }
+  if (pos === 0 || pos !== s.length) throw new FlagError(`invalid duration "${s}" (want e.g. 40s, 500ms, 2m)`);
+  return total;
+}

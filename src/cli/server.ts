@@ -1,16 +1,17 @@
 // `k8ts server`: start the API server over the chosen datastore, with the cluster PKI and admin kubeconfig, then
-// (unless --disable-controllers) the controller manager as an in-process HTTPS client of that server.
+// the in-process components (components.ts): controller manager and scheduler (leader-elected over etcd), simulated nodes.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { resolve, join } from 'node:path';
 import { AllowAuthenticatedAuthorizer, TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth.js';
 import { initFieldManager } from '../apiserver/fieldmanager.js';
-import { adminKubeconfig, ensureClientCert, ensurePKI, type ClusterPKI } from '../apiserver/pki.js';
+import { adminKubeconfig, ensurePKI } from '../apiserver/pki.js';
 import { ApiServer } from '../apiserver/server.js';
 import { openStore } from '../storage/index.js';
 import type { SimulatedNodesOptions } from '../simnodes/simnodes.js';
-import { FlagError, flagHelp, parseFlags } from './flags.js';
+import { startComponent, type ComponentSpec, type LeaderElectionConfig, type Started } from './components.js';
+import { FlagError, flagHelp, parseDuration, parseFlags } from './flags.js';
 import { VERSION } from './main.js';
 
 const FLAGS = {
@@ -22,69 +23,104 @@ const FLAGS = {
   'token-auth-file': { type: 'string', default: '', help: 'CSV file of bearer tokens: token,user,uid,"group1,group2"' },
   'service-cluster-ip-range': { type: 'string', default: '10.43.0.0/16', help: 'CIDR from which Service ClusterIPs are allocated' },
   'service-node-port-range': { type: 'string', default: '30000-32767', help: 'port range for NodePort Services' },
-  'disable-controllers': { type: 'boolean', default: false, help: 'do not run the controller manager (namespace, garbage collector)' },
+  'disable-controllers': { type: 'boolean', default: false, help: 'do not run the controller manager (src/controllers)' },
   'disable-scheduler': { type: 'boolean', default: false, help: 'do not run the scheduler (src/scheduler)' },
   'simulate-nodes': { type: 'number', default: 0, help: 'register N simulated nodes sim-node-0… that run bound pods without processes (src/simnodes)' },
   'simulate-node-cpu': { type: 'string', default: '8', help: 'cpu capacity of each simulated node' },
   'simulate-node-memory': { type: 'string', default: '32Gi', help: 'memory capacity of each simulated node' },
   'simulate-node-pods': { type: 'number', default: 110, help: 'pod capacity of each simulated node (at most 254: one /24 of pod addresses each)' },
+  'leader-elect': { type: 'string', default: 'auto', help: 'run the controller manager and scheduler only while holding their kube-system Leases: true, false, or auto (over etcd only)' },
+  'leader-elect-lease-duration': { type: 'string', default: '15s', help: 'how long a stand-by waits after the last renewal before taking over' },
+  'leader-elect-renew-deadline': { type: 'string', default: '10s', help: 'how long the leader keeps trying to renew before it stops leading' },
+  'leader-elect-retry-period': { type: 'string', default: '2s', help: 'time between acquire/renew attempts' },
 } as const;
 
-/**
- * Starts the controller manager against our own listener (loopback when bound to a wildcard address), as user
- * system:kube-controller-manager. Loaded and started after the ready line so start-up stays under a second.
- */
-async function startControllers(dataDir: string, pki: ClusterPKI, bindAddress: string, port: number): Promise<{ stop(): Promise<void> }> {
-  const { cert, key } = await ensureClientCert(dataDir, 'controller-manager', 'system:kube-controller-manager');
-  const { managerFor } = await import('../controllers/manager.js');
-  const addr = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
-  const { manager, close } = managerFor({ server: `https://${addr.includes(':') ? `[${addr}]` : addr}:${port}`, caCert: pki.caCert, clientCert: cert, clientKey: key });
-  await manager.start();
+/** The controller manager as user system:kube-controller-manager (src/controllers), leader-elected when asked. */
+function controllerManager(leaderElection: LeaderElectionConfig | undefined): ComponentSpec {
   return {
-    stop: async () => {
-      await manager.stop();
-      close();
+    name: 'kube-controller-manager',
+    certFile: 'controller-manager',
+    user: 'system:kube-controller-manager',
+    userAgent: 'k8ts-controller-manager',
+    leaderElection,
+    make: async (client) => {
+      const { ControllerManager } = await import('../controllers/manager.js');
+      const manager = new ControllerManager(client);
+      return { start: () => manager.start(), stop: () => manager.stop() };
     },
   };
 }
 
-/** Starts the scheduler against our own listener as user system:kube-scheduler, like the controller manager. */
-async function startScheduler(dataDir: string, pki: ClusterPKI, bindAddress: string, port: number): Promise<{ stop(): Promise<void> }> {
-  const { cert, key } = await ensureClientCert(dataDir, 'scheduler', 'system:kube-scheduler');
-  const { schedulerFor } = await import('../scheduler/index.js');
-  const addr = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
-  const log = (m: string) => console.error(`${new Date().toISOString()} scheduler: ${m}`);
-  const { scheduler, close } = schedulerFor({ server: `https://${addr.includes(':') ? `[${addr}]` : addr}:${port}`, caCert: pki.caCert, clientCert: cert, clientKey: key }, { log });
-  const done = scheduler.run().catch((e: unknown) => log(`stopped with an error: ${(e as Error).message}`));
+/** The scheduler as user system:kube-scheduler (src/scheduler), leader-elected when asked. */
+function scheduler(leaderElection: LeaderElectionConfig | undefined): ComponentSpec {
   return {
-    stop: async () => {
-      await scheduler.stop();
-      await done;
-      close();
+    name: 'kube-scheduler',
+    certFile: 'scheduler',
+    user: 'system:kube-scheduler',
+    userAgent: 'k8ts-scheduler',
+    leaderElection,
+    make: async (client, log) => {
+      const { Scheduler } = await import('../scheduler/index.js');
+      const s = new Scheduler(client, { log });
+      let done: Promise<void> = Promise.resolve();
+      return {
+        start: async () => {
+          done = s.run().catch((e: unknown) => log(`stopped with an error: ${(e as Error).message}`));
+        },
+        stop: async () => {
+          await s.stop();
+          await done;
+        },
+      };
     },
   };
 }
 
 /**
- * Starts the simulated nodes against our own listener as user system:node:sim (group system:nodes). Returns at
- * once; nodes register in the background (thousands take a few seconds) and stop with the server.
+ * The simulated nodes as user system:node:sim (group system:nodes). start() returns at once; nodes register in
+ * the background (thousands take a few seconds). Every server runs its own: they are kubelets, not leaders.
  */
-async function startSimulatedNodes(dataDir: string, pki: ClusterPKI, bindAddress: string, port: number, opts: SimulatedNodesOptions): Promise<{ stop(): Promise<void> }> {
-  const { cert, key } = await ensureClientCert(dataDir, 'simulated-nodes', 'system:node:sim', ['system:nodes']);
-  const { simulatedNodesFor } = await import('../simnodes/simnodes.js');
-  const addr = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
-  const { sim, close } = await simulatedNodesFor({ server: `https://${addr.includes(':') ? `[${addr}]` : addr}:${port}`, caCert: pki.caCert, clientCert: cert, clientKey: key }, opts);
-  const began = Date.now();
-  void sim.start().then(
-    () => console.log(`k8ts: ${opts.count} simulated nodes registered in ${Date.now() - began} ms`),
-    (e: unknown) => console.error(`k8ts: simulated nodes failed: ${(e as Error).message}`),
-  );
+function simulatedNodes(opts: SimulatedNodesOptions): ComponentSpec {
   return {
-    stop: async () => {
-      await sim.stop();
-      close();
+    name: 'simulated-nodes',
+    certFile: 'simulated-nodes',
+    user: 'system:node:sim',
+    groups: ['system:nodes'],
+    userAgent: 'k8ts-simulated-nodes',
+    make: async (client) => {
+      const { SimulatedNodes } = await import('../simnodes/simnodes.js');
+      const sim = new SimulatedNodes(client, opts);
+      return {
+        start: async () => {
+          const began = Date.now();
+          void sim.start().then(
+            () => console.log(`k8ts: ${opts.count} simulated nodes registered in ${Date.now() - began} ms`),
+            (e: unknown) => console.error(`k8ts: simulated nodes failed: ${(e as Error).message}`),
+          );
+        },
+        stop: () => sim.stop(),
+      };
     },
   };
+}
+
+/**
+ * --leader-elect: "true" always elects, "false" never, "auto" (default) elects over etcd only — a SQLite file
+ * admits one server, so there is nobody to stand by for (and a restart need not wait out the old lease).
+ */
+function leaderElectionConfig(f: { 'leader-elect': string; 'leader-elect-lease-duration': string; 'leader-elect-renew-deadline': string; 'leader-elect-retry-period': string }, datastore: string): LeaderElectionConfig | undefined {
+  const mode = f['leader-elect'];
+  if (mode !== 'true' && mode !== 'false' && mode !== 'auto') throw new FlagError(`invalid --leader-elect "${mode}" (want true, false or auto)`);
+  const cfg = {
+    leaseDurationMs: parseDuration(f['leader-elect-lease-duration']),
+    renewDeadlineMs: parseDuration(f['leader-elect-renew-deadline']),
+    retryPeriodMs: parseDuration(f['leader-elect-retry-period']),
+  };
+  if (cfg.leaseDurationMs < 1000) throw new FlagError('--leader-elect-lease-duration must be at least 1s');
+  if (!(cfg.renewDeadlineMs < cfg.leaseDurationMs)) throw new FlagError('--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration');
+  if (!(cfg.retryPeriodMs > 0 && cfg.retryPeriodMs < cfg.renewDeadlineMs)) throw new FlagError('--leader-elect-retry-period must be positive and shorter than --leader-elect-renew-deadline');
+  const on = mode === 'true' || (mode === 'auto' && datastore.startsWith('etcd://'));
+  return on ? cfg : undefined;
 }
 
 function checkSimulateFlags(nodes: number, pods: number): void {
@@ -101,10 +137,14 @@ function parsePortRange(s: string): [number, number] {
 export async function runServer(argv: string[]): Promise<void> {
   let f;
   let nodePortRange: [number, number];
+  let leaderElection: LeaderElectionConfig | undefined;
+  let datastore: string;
   try {
     f = parseFlags(FLAGS, argv);
     nodePortRange = parsePortRange(f['service-node-port-range']);
     checkSimulateFlags(f['simulate-nodes'], f['simulate-node-pods']);
+    datastore = f.datastore || `sqlite://${join(resolve(f['data-dir']), 'state.db')}`;
+    leaderElection = leaderElectionConfig(f, datastore);
   } catch (e) {
     if (e instanceof FlagError && e.message === 'help') {
       console.log(`Usage: k8ts server [flags]\n\nFlags:\n${flagHelp(FLAGS)}`);
@@ -117,7 +157,6 @@ export async function runServer(argv: string[]): Promise<void> {
   const dataDir = resolve(f['data-dir']);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const host = f['advertise-address'] || (f['bind-address'] === '0.0.0.0' || f['bind-address'] === '::' ? '127.0.0.1' : f['bind-address']);
-  const datastore = f.datastore || `sqlite://${join(dataDir, 'state.db')}`;
 
   const [pki, store] = await Promise.all([ensurePKI(dataDir, [host, f['bind-address']]), openStore(datastore), initFieldManager()]);
 
@@ -147,33 +186,27 @@ export async function runServer(argv: string[]): Promise<void> {
   writeFileSync(kubeconfig, adminKubeconfig(pki, url), { mode: 0o600 });
   console.log(`k8ts: API server ready at ${url}; kubeconfig: ${kubeconfig}`);
 
-  const controllers = f['disable-controllers']
-    ? undefined
-    : startControllers(dataDir, pki, f['bind-address'], f.port).catch((e: unknown) => {
-        console.error(`k8ts: controller manager failed to start: ${(e as Error).message}`);
-        return undefined;
-      });
-
-  const scheduler = f['disable-scheduler']
-    ? undefined
-    : startScheduler(dataDir, pki, f['bind-address'], f.port).catch((e: unknown) => {
-        console.error(`k8ts: scheduler failed to start: ${(e as Error).message}`);
-        return undefined;
-      });
-
-  const simNodes =
-    f['simulate-nodes'] > 0
-      ? startSimulatedNodes(dataDir, pki, f['bind-address'], f.port, {
+  const launch = (spec: ComponentSpec): Promise<Started | undefined> =>
+    startComponent(spec, dataDir, pki, f['bind-address'], f.port).catch((e: unknown) => {
+      console.error(`k8ts: ${spec.name} failed to start: ${(e as Error).message}`);
+      return undefined;
+    });
+  const components: Array<Promise<Started | undefined>> = [];
+  if (!f['disable-controllers']) components.push(launch(controllerManager(leaderElection)));
+  if (!f['disable-scheduler']) components.push(launch(scheduler(leaderElection)));
+  if (f['simulate-nodes'] > 0) {
+    components.push(
+      launch(
+        simulatedNodes({
           count: f['simulate-nodes'],
           cpu: f['simulate-node-cpu'],
           memory: f['simulate-node-memory'],
           pods: f['simulate-node-pods'],
           kubeletVersion: VERSION,
-        }).catch((e: unknown) => {
-          console.error(`k8ts: simulated nodes failed to start: ${(e as Error).message}`);
-          return undefined;
-        })
-      : undefined;
+        }),
+      ),
+    );
+  }
 
   let stopping = false;
   const stop = (sig: string) => {
@@ -182,7 +215,7 @@ export async function runServer(argv: string[]): Promise<void> {
     console.log(`k8ts: ${sig} received, shutting down`);
     setTimeout(() => process.exit(1), 5000).unref();
     // Controllers first (they end their watches and finish in-flight syncs), bounded so shutdown stays quick.
-    const stopControllers = Promise.all([controllers, scheduler, simNodes].map((p) => (p ?? Promise.resolve(undefined)).then((c) => c?.stop())));
+    const stopControllers = Promise.all(components.map((p) => p.then((c) => c?.stop())));
     const bounded = Promise.race([stopControllers, new Promise((r) => setTimeout(r, 2000).unref())]).catch(() => undefined);
     void bounded.then(() => {
       server.close();
