@@ -1,5 +1,5 @@
 // Checks the dependency direction written in ARCHITECTURE.md: only the API server reaches storage, components
-// (client, controllers) never import the API server, and the wire-format package depends on nothing above it.
+// (client, controllers, scheduler, simulated nodes) never import the API server, and the wire-format package depends on nothing above it.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,12 +45,28 @@ test('src/api imports nothing from apiserver, storage or components', () => {
   assert.deepEqual(bad, []);
 });
 
-test('the client and the controllers reach the cluster only through the API: no apiserver or storage imports', () => {
+test('the components (client, controllers, scheduler, simulated nodes) reach the cluster only through the API: no apiserver, storage or cli imports', () => {
   const bad: string[] = [];
-  for (const dir of ['client', 'controllers']) {
+  for (const dir of ['client', 'controllers', 'scheduler', 'simnodes']) {
     for (const f of tsFiles(join(srcRoot, dir))) {
       const rel = relative(srcRoot, f);
       for (const i of imports(f)) if (i.startsWith('apiserver/') || i.startsWith('storage/') || i.startsWith('cli/')) bad.push(`${rel} → ${i}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('components do not reach into each other: the scheduler never imports controllers; controllers use only the scheduler\'s core/v1 helpers', () => {
+  const bad: string[] = [];
+  for (const [dir, other, allowed] of [
+    ['scheduler', 'controllers/', undefined],
+    ['controllers', 'scheduler/', 'scheduler/corev1/'],
+    ['simnodes', 'controllers/', undefined],
+    ['simnodes', 'scheduler/', 'scheduler/corev1/'],
+  ] as const) {
+    for (const f of tsFiles(join(srcRoot, dir))) {
+      const rel = relative(srcRoot, f);
+      for (const i of imports(f)) if (i.startsWith(other) && !(allowed && i.startsWith(allowed))) bad.push(`${rel} → ${i}`);
     }
   }
   assert.deepEqual(bad, []);
