@@ -59,9 +59,17 @@ export function printManager(k: ManagerKey): string {
 /** Format a time as metav1.Time does on the wire: RFC 3339, UTC, whole seconds. */
 export function formatTime(t: Date | string): string {
   const d = typeof t === 'string' ? new Date(t) : t;
-  if (Number.isNaN(d.getTime())) throw new Error(`invalid time ${String(t)}`);
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+  const ms = d.getTime();
+  if (Number.isNaN(ms)) throw new Error(`invalid time ${String(t)}`);
+  const sec = Math.floor(ms / 1000);
+  if (sec === lastSecond) return lastFormatted;
+  lastSecond = sec;
+  lastFormatted = d.toISOString().replace(/\.\d+Z$/, 'Z');
+  return lastFormatted;
 }
+// The last second formatted: writes come in bursts within one second, so most calls are a comparison.
+let lastSecond = NaN;
+let lastFormatted = '';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 

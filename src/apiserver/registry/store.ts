@@ -100,9 +100,18 @@ export interface ObjectEvent {
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const MAX_CONFLICT_RETRIES = 10;
 
-export function nowRFC3339(d = new Date()): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+export function nowRFC3339(d?: Date): string {
+  const ms = d ? d.getTime() : Date.now();
+  const sec = Math.floor(ms / 1000);
+  if (sec !== lastSecond) {
+    lastSecond = sec;
+    lastFormatted = new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastFormatted;
 }
+// The last second formatted (timestamps have whole-second precision; writes come in bursts).
+let lastSecond = NaN;
+let lastFormatted = '';
 
 function randomSuffix(n = 5): string {
   let s = '';
