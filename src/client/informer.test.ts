@@ -1,11 +1,11 @@
 // Informer tests against the fake client: initial list, watch events into the cache, re-list on 410 with
-// deletes for what vanished meanwhile, resync, and the hasSynced promise.
+// deletes for what vanished meanwhile, resync, the hasSynced promise, and shared caches on a shareInformers client.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../api/types.js';
 import { FakeClient } from './fake.js';
-import { Informer } from './informer.js';
+import { Informer, shareInformers } from './informer.js';
 import type { Resource } from './interface.js';
 
 const CM: Resource = { group: '', version: 'v1', resource: 'configmaps', namespaced: true };
@@ -117,4 +117,54 @@ test('resync re-delivers cached objects as updates with old === new', async () =
   await inf.hasSynced;
   await until(() => r.log.includes('resync a'), 'a resync');
   await inf.stop();
+});
+
+test('on a shared client, equal informers share one list and one watch; each keeps its own handlers', async () => {
+  const c = new FakeClient();
+  shareInformers(c);
+  c.seed('configmaps', cm('a'));
+  const one = new Informer(c, CM);
+  const r1 = recorder();
+  one.addEventHandler(r1.handler);
+  one.start();
+  await one.hasSynced;
+  await until(() => c.openWatches === 1, 'the first watch');
+
+  // A second informer joining the running cache sees its contents as adds, without a list or watch of its own.
+  const two = new Informer(c, CM);
+  const r2 = recorder();
+  two.addEventHandler(r2.handler);
+  assert.deepEqual(r2.log, [], 'nothing before start');
+  two.start();
+  await two.hasSynced;
+  assert.deepEqual(r2.log, ['add a']);
+  assert.equal(c.actionsOf('list').length, 1);
+  assert.equal(c.openWatches, 1);
+  // Another selector is another cache.
+  const other = new Informer(c, CM, { labelSelector: 'x=y' });
+  other.start();
+  await other.hasSynced;
+  assert.equal(c.actionsOf('list').length, 2);
+  await other.stop();
+
+  await c.create(CM, 'default', cm('b'));
+  await until(() => r1.log.length === 2 && r2.log.length === 2, 'the add in both');
+  assert.deepEqual(r1.log, ['add a', 'add b']);
+  assert.deepEqual(r2.log, ['add a', 'add b']);
+  assert.equal(one.get('default/b'), two.get('default/b'), 'one cached object');
+
+  // Stopping one leaves the other running; stopping the last ends the watch; a new one starts afresh.
+  await one.stop();
+  await c.delete(CM, 'default', 'a');
+  await until(() => r2.log.length === 3, 'the delete in the survivor');
+  assert.deepEqual(r1.log, ['add a', 'add b'], 'a stopped informer hears nothing');
+  assert.equal(c.openWatches, 1);
+  await two.stop();
+  assert.equal(c.openWatches, 0);
+  const three = new Informer(c, CM);
+  three.start();
+  await three.hasSynced;
+  assert.deepEqual(three.list().map((o) => o.metadata.name), ['b']);
+  assert.equal(c.actionsOf('list').length, 3, 'a fresh list after the last one stopped');
+  await three.stop();
 });

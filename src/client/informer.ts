@@ -1,5 +1,7 @@
 // Informer: list+watch one resource into a local cache keyed by namespace/name and tell handlers about adds,
 // updates and deletes. Re-lists on 410 Expired (and after errors, with backoff); optional periodic resync.
+// On a client marked with shareInformers(), informers of the same resource/namespace/selectors share one cache
+// and one watch (client-go's SharedInformerFactory), each keeping its own handlers and resync.
 // **Cached objects are shared: handlers and readers must clone before mutating.**
 
 import type { KubeObject } from '../api/types.js';
@@ -27,77 +29,59 @@ export interface InformerOptions {
   retryBaseMs?: number;
 }
 
-export class Informer {
-  private readonly cache = new Map<string, KubeObject>();
-  private readonly handlers: EventHandler[] = [];
+/** Informers made on `client` from now on share caches and watches with equal ones (same resource and filters). */
+export function shareInformers(client: Client): void {
+  if (!shared.has(client)) shared.set(client, new Map());
+}
+
+const shared = new WeakMap<Client, Map<string, Reflector>>();
+
+/** The list+watch loop and cache behind one or more Informers. Starts with its first started view, stops with its last. */
+class Reflector {
+  readonly cache = new Map<string, KubeObject>();
+  private readonly views = new Set<Informer>();
   private stopped = false;
   private started = false;
   private lastRV = '';
   private currentWatch: { stop(): void } | undefined;
-  private resyncTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private syncedResolve!: () => void;
-  private synced = false;
-  /** Resolves after the first complete list has been delivered to the handlers. */
+  synced = false;
   readonly hasSynced: Promise<void>;
-  /** Resolves when the run loop has exited after stop(). */
   private loop: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly client: Client,
-    readonly resource: Resource,
-    private readonly opts: InformerOptions = {},
+    private readonly resource: Resource,
+    private readonly opts: InformerOptions,
+    private readonly onIdle: () => void,
   ) {
     this.hasSynced = new Promise((r) => (this.syncedResolve = r));
   }
 
-  addEventHandler(h: EventHandler): void {
-    this.handlers.push(h);
-    if (this.synced) for (const o of this.cache.values()) h.add?.(o);
-  }
-
-  get(key: string): KubeObject | undefined {
-    return this.cache.get(key);
-  }
-
-  list(): KubeObject[] {
-    return [...this.cache.values()];
-  }
-
-  get isSynced(): boolean {
-    return this.synced;
-  }
-
-  start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.loop = this.run();
-    if (this.opts.resyncMs) {
-      this.resyncTimer = setInterval(() => {
-        for (const o of this.cache.values()) for (const h of this.handlers) h.update?.(o, o);
-      }, this.opts.resyncMs);
-      this.resyncTimer.unref();
+  attach(v: Informer): void {
+    this.views.add(v);
+    if (!this.started) {
+      this.started = true;
+      this.loop = this.run();
     }
   }
 
-  async stop(): Promise<void> {
+  async detach(v: Informer): Promise<void> {
+    if (!this.views.delete(v) || this.views.size > 0) return;
     this.stopped = true;
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.onIdle();
     this.currentWatch?.stop();
     this.wake?.();
     await this.loop;
   }
 
   private emit(kind: 'add' | 'update' | 'delete', obj: KubeObject, old?: KubeObject): void {
-    for (const h of this.handlers) {
-      try {
-        if (kind === 'add') h.add?.(obj);
-        else if (kind === 'update') h.update?.(old!, obj);
-        else h.delete?.(obj);
-      } catch (e) {
-        this.opts.onError?.(e);
-      }
-    }
+    for (const v of this.views) v.deliver(kind, obj, old);
+  }
+
+  private error(e: unknown): void {
+    for (const v of this.views) v.error(e);
   }
 
   /** Replaces the cache with a fresh list, telling handlers what changed (deletes for objects now absent). */
@@ -190,10 +174,112 @@ export class Informer {
         if (this.stopped) return;
         needList = true;
         if (isGone(e)) continue; // compacted: re-list at once
-        this.opts.onError?.(e);
+        this.error(e);
         await this.sleep(delay);
         delay = Math.min(delay * 2, 30_000);
       }
     }
+  }
+}
+
+export class Informer {
+  private readonly handlers: EventHandler[] = [];
+  private readonly core: Reflector;
+  private started = false;
+  private stopped = false;
+  private synced = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private syncedResolve!: () => void;
+  /** Resolves after the first complete list has been delivered to the handlers. */
+  readonly hasSynced: Promise<void>;
+
+  constructor(
+    client: Client,
+    readonly resource: Resource,
+    private readonly opts: InformerOptions = {},
+  ) {
+    this.hasSynced = new Promise((r) => (this.syncedResolve = r));
+    const registry = shared.get(client);
+    if (!registry) {
+      this.core = new Reflector(client, resource, opts, () => undefined);
+      return;
+    }
+    const key = JSON.stringify([resource.group, resource.version, resource.resource, opts.namespace ?? '', opts.labelSelector ?? '', opts.fieldSelector ?? '']);
+    let core = registry.get(key);
+    if (!core) {
+      const made = new Reflector(client, resource, opts, () => {
+        if (registry.get(key) === made) registry.delete(key);
+      });
+      registry.set(key, made);
+      core = made;
+    }
+    this.core = core;
+  }
+
+  addEventHandler(h: EventHandler): void {
+    this.handlers.push(h);
+    if (this.synced) for (const o of this.core.cache.values()) h.add?.(o);
+  }
+
+  get(key: string): KubeObject | undefined {
+    return this.core.cache.get(key);
+  }
+
+  list(): KubeObject[] {
+    return [...this.core.cache.values()];
+  }
+
+  get isSynced(): boolean {
+    return this.synced;
+  }
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    const joinedSynced = this.core.synced;
+    this.core.attach(this);
+    if (joinedSynced) {
+      // Joining a running cache: this informer's handlers see its contents as adds, as a fresh list would give.
+      for (const o of this.core.cache.values()) this.deliver('add', o);
+      this.markSynced();
+    } else void this.core.hasSynced.then(() => this.markSynced());
+    if (this.opts.resyncMs) {
+      this.resyncTimer = setInterval(() => {
+        for (const o of this.core.cache.values()) for (const h of this.handlers) h.update?.(o, o);
+      }, this.opts.resyncMs);
+      this.resyncTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    if (this.started) await this.core.detach(this);
+  }
+
+  private markSynced(): void {
+    if (this.stopped || this.synced) return;
+    this.synced = true;
+    this.syncedResolve();
+  }
+
+  /** @internal From the shared cache: one event to this informer's handlers. */
+  deliver(kind: 'add' | 'update' | 'delete', obj: KubeObject, old?: KubeObject): void {
+    if (this.stopped) return;
+    for (const h of this.handlers) {
+      try {
+        if (kind === 'add') h.add?.(obj);
+        else if (kind === 'update') h.update?.(old!, obj);
+        else h.delete?.(obj);
+      } catch (e) {
+        this.opts.onError?.(e);
+      }
+    }
+  }
+
+  /** @internal A list/watch failure of the shared cache (retried there). */
+  error(e: unknown): void {
+    this.opts.onError?.(e);
   }
 }

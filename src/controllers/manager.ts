@@ -2,6 +2,7 @@
 // controllers on it until stopped. `k8ts server` starts it in-process once the API server is listening.
 
 import type { Client } from '../client/interface.js';
+import { shareInformers } from '../client/informer.js';
 import { RestClient, type RestConfig } from '../client/rest.js';
 import { consoleLogger, errorMessage, type Controller, type Logger } from './controller.js';
 
@@ -22,6 +23,8 @@ export class ControllerManager {
     private readonly opts: ManagerOptions = {},
   ) {
     this.log = opts.log ?? consoleLogger('controller-manager');
+    // One cache and one watch per resource for all controllers, as kube-controller-manager's shared informers.
+    shareInformers(client);
   }
 
   /** Starts every enabled controller (modules load lazily); returns once all are launched. */
