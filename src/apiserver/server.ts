@@ -14,6 +14,7 @@ import { Admission } from './admission.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { ServiceAllocator, serviceAllocation } from './admission/service-alloc.js';
 import { serviceAccountAdmission } from './admission/serviceaccount.js';
+import { defaultTolerationSeconds } from './admission/defaulttolerationseconds.js';
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
 import { Discovery } from './discovery.js';
 import { loadFieldManager, managedFieldsModule } from './fieldmanager.js';
@@ -38,6 +39,9 @@ export interface ApiServerOptions {
   /** Service ClusterIP range (default 10.43.0.0/16) and NodePort range (default 30000-32767). */
   serviceCIDR?: string;
   nodePortRange?: [number, number];
+  /** DefaultTolerationSeconds admission: tolerationSeconds of the not-ready/unreachable NoExecute tolerations; 300. */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
 }
 
 export const AGG_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -84,6 +88,7 @@ export class ApiServer {
     this.serviceAllocator = new ServiceAllocator(opts.store, { serviceCIDR: opts.serviceCIDR ?? '10.43.0.0/16', nodePortRange: opts.nodePortRange ?? [30000, 32767] });
     this.admission.add(serviceAllocation(this.serviceAllocator, () => this.kind('', 'services')));
     this.admission.add(serviceAccountAdmission((g, p) => this.kind(g, p)));
+    this.admission.add(defaultTolerationSeconds((g, p) => this.kind(g, p), { notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds }));
     this.resources = new ResourceStore(opts.store, this.admission, loadFieldManager());
   }
 

@@ -42,10 +42,6 @@ test('create: `kubectl run web --image=nginx:1.25` becomes what upstream stores'
     serviceAccount: 'default',
     priority: 0,
     preemptionPolicy: 'PreemptLowerPriority',
-    tolerations: [
-      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-    ],
   });
   assert.deepEqual(obj.status, { phase: 'Pending', qosClass: 'BestEffort' });
 });
@@ -70,17 +66,7 @@ test('create: ephemeral containers are rejected, image whitespace too', () => {
   assert.deepEqual(errs, ['spec.containers[0].image: Invalid value: " nginx": must not have leading or trailing whitespace', 'spec.ephemeralContainers: Forbidden: cannot be set on create']);
 });
 
-test('admissionDefaults keeps existing tolerations and explicit service accounts', () => {
-  const cases: [string, Obj, number][] = [
-    ['wildcard toleration covers both', { tolerations: [{ operator: 'Exists' }] }, 1],
-    ['not-ready NoExecute covered', { tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' }] }, 2],
-    ['NoSchedule does not cover', { tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoSchedule' }] }, 3],
-  ];
-  for (const [name, spec, n] of cases) {
-    const p = newPod(spec);
-    admissionDefaults(p);
-    assert.equal(((p.spec as Obj).tolerations as unknown[]).length, n, name);
-  }
+test('admissionDefaults keeps explicit service accounts (tolerations are the DefaultTolerationSeconds plugin\'s)', () => {
   const p = newPod({ serviceAccountName: 'builder', priorityClassName: 'system-node-critical' });
   admissionDefaults(p);
   assert.equal((p.spec as Obj).serviceAccountName, 'builder');
@@ -108,7 +94,11 @@ test('update: image changes are allowed, other spec changes are forbidden with u
 });
 
 test('update: container count, activeDeadlineSeconds and tolerations rules', () => {
-  const { obj: old } = create(newPod({ activeDeadlineSeconds: 100 }));
+  const tolerations = [
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  ];
+  const { obj: old } = create(newPod({ activeDeadlineSeconds: 100, tolerations }));
   const cases: [string, (s: Obj) => void, string[]][] = [
     ['add container', (s) => (s.containers as Obj[]).push({ name: 'b', image: 'x' }), ['spec.containers: Forbidden: pod updates may not add or remove containers']],
     ['raise deadline', (s) => (s.activeDeadlineSeconds = 200), ['spec.activeDeadlineSeconds: Invalid value: 200: must be less than or equal to previous value']],

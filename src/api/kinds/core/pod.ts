@@ -1,5 +1,5 @@
 // core/v1 Pod strategy (pkg/registry/core/pod/strategy.go): Pod-only defaults, the admission defaults the server
-// applies on create (ServiceAccount, Priority, DefaultTolerationSeconds), status on create, update rules, the
+// applies on create (ServiceAccount, Priority), status on create, update rules, the
 // `kubectl get pods` Table (printers.go printPod) and field selectors.
 
 import type { FieldError } from '../../errors.js';
@@ -51,16 +51,11 @@ export function defaultPodOnly(pod: KubeObject): void {
 
 const SYSTEM_PRIORITY_CLASSES: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
 
-const DEFAULT_TOLERATIONS = [
-  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-];
-
 /**
- * What upstream's admission plugins add to a new Pod: ServiceAccount (spec.serviceAccountName "default"),
- * Priority (priority 0 / built-in system classes, preemptionPolicy PreemptLowerPriority) and
- * DefaultTolerationSeconds (not-ready/unreachable NoExecute for 300s). Runs on create only. Token volume
- * projection of the ServiceAccount plugin and user PriorityClass lookup are left to the admission chain.
+ * What upstream's admission plugins add to a new Pod: ServiceAccount (spec.serviceAccountName "default") and
+ * Priority (priority 0 / built-in system classes, preemptionPolicy PreemptLowerPriority). Runs on create only.
+ * Token volume projection of the ServiceAccount plugin, user PriorityClass lookup and DefaultTolerationSeconds
+ * (configurable seconds: apiserver/admission/defaulttolerationseconds.ts) are left to the admission chain.
  */
 export function admissionDefaults(pod: KubeObject): void {
   const spec = obj(pod.spec);
@@ -76,10 +71,6 @@ export function admissionDefaults(pod: KubeObject): void {
     else if (pcName in SYSTEM_PRIORITY_CLASSES) spec.priority = SYSTEM_PRIORITY_CLASSES[pcName];
   }
   if ((spec.preemptionPolicy === undefined || spec.preemptionPolicy === null) && (!pcName || pcName in SYSTEM_PRIORITY_CLASSES)) spec.preemptionPolicy = 'PreemptLowerPriority';
-  const tols = objs(spec.tolerations);
-  const tolerates = (key: string): boolean => tols.some((t) => (str(t.key) === key || !str(t.key)) && (t.effect === 'NoExecute' || !str(t.effect)));
-  const add = DEFAULT_TOLERATIONS.filter((t) => !tolerates(t.key)).map((t) => ({ ...t }));
-  if (add.length) spec.tolerations = [...arr(spec.tolerations), ...add];
 }
 
 // Objects currently inside a create request (prepareForCreate → validate of the same call), for create-only checks.
