@@ -71,6 +71,8 @@ export function parentAndOrdinal(podName: string): { parent: string; ordinal: nu
 }
 
 export const claimName = (claim: string, set: string, ordinal: number): string => `${claim}-${set}-${ordinal}`;
+/** Upstream matchesRef: the reference names this kind and name (whatever its uid). */
+const isRefTo = (r: OwnerReference, apiVersion: string, kind: string, name: string): boolean => r.apiVersion === apiVersion && r.kind === kind && r.name === name;
 const podRevision = (p: KubeObject): string => p.metadata.labels?.[REVISION_HASH_LABEL] ?? '';
 const isTerminating = (p: KubeObject): boolean => !!p.metadata.deletionTimestamp;
 const isRunningAndReady = (p: KubeObject): boolean => podPhase(p) === 'Running' && isPodReady(p);
@@ -130,6 +132,17 @@ export class StatefulSetController implements Controller {
       if (ref?.kind === 'StatefulSet') this.queue.add(`${r.metadata.namespace}/${ref.name}`);
     };
     this.revisions.addEventHandler({ add: revOwner, delete: revOwner });
+    // A claim going away may unblock an ordinal waiting on its stale claim (whenScaled Delete).
+    this.claims.addEventHandler({ delete: (c) => this.claimEvent(c) });
+  }
+
+  private claimEvent(claim: KubeObject): void {
+    const n = claim.metadata.name ?? '';
+    for (const s of this.sets.list()) {
+      if (s.metadata.namespace !== claim.metadata.namespace) continue;
+      const setName = s.metadata.name ?? '';
+      if ((specOf(s).volumeClaimTemplates ?? []).some((t) => n.startsWith(`${t.metadata?.name ?? ''}-${setName}-`))) this.queue.add(objectKey(s));
+    }
   }
 
   async run(): Promise<void> {
@@ -285,8 +298,9 @@ export class StatefulSetController implements Controller {
       const ord = i + start;
       const pod = replicas[i];
       if (!pod) {
-        // Ordinals below the partition are recreated at the current revision (upstream newVersionedStatefulSetPod).
-        const useCurrent = partition !== undefined && ord < partition && currentName !== updateName;
+        // Replicas below the partition are recreated at the current revision (upstream newVersionedStatefulSetPod:
+        // the partition counts replicas from ordinals.start, like the rolling update below).
+        const useCurrent = partition !== undefined && ord < start + partition && currentName !== updateName;
         const rev = useCurrent ? currentRev : updateRev;
         const template = useCurrent ? templateOf(currentRev) : (spec.template ?? {});
         await this.createMember(key, set, ord, template, rev.metadata.name ?? '');
@@ -302,7 +316,11 @@ export class StatefulSetController implements Controller {
       if (podPhase(pod) === 'Pending') await this.createMissingClaims(set, ord, pod);
       if (monotonic && (isTerminating(pod) || !available(pod))) return finish();
       await this.enforceIdentity(set, pod, ord);
+      await this.fixClaimOwners(set, pod, ord);
     }
+
+    // Claims of condemned pods take the owners the retention policy gives scaled-down members, before any goes.
+    for (const pod of condemned) await this.fixClaimOwners(set, pod, parentAndOrdinal(pod.metadata.name ?? '')!.ordinal);
 
     // Condemned pods, highest ordinal first, one at a time when monotonic.
     for (const pod of condemned) {
@@ -311,13 +329,14 @@ export class StatefulSetController implements Controller {
         continue;
       }
       if (monotonic && !available(pod) && pod !== firstUnhealthy) return finish();
-      await this.deleteMember(key, set, pod, true);
+      await this.deleteMember(key, set, pod);
       if (monotonic) return finish();
     }
 
     if (spec.updateStrategy?.type === 'OnDelete') return finish();
-    // RollingUpdate: delete the highest-ordinal pod not at the update revision, down to the partition.
-    for (let i = replicaCount - 1; i >= Math.max(0, (partition ?? 0) - start); i--) {
+    // RollingUpdate: delete the highest-ordinal pod not at the update revision, down to the partition (which
+    // counts replicas from ordinals.start, as upstream's updateMin indexes the replica slice).
+    for (let i = replicaCount - 1; i >= (partition ?? 0); i--) {
       const pod = replicas[i];
       if (!pod) continue;
       if (podRevision(pod) !== updateName && !isTerminating(pod)) {
@@ -345,6 +364,9 @@ export class StatefulSetController implements Controller {
     const svc = specOf(set).serviceName;
     if (svc) spec.subdomain = svc;
     this.setStorage(set, spec, ordinal);
+    // Upstream PodClaimIsStale: a claim still owned by an earlier pod of this name (scaled down with whenScaled
+    // Delete, its claim not yet collected) must go before the ordinal comes back; wait for the next sync.
+    if (this.hasStaleClaim(set, ordinal, podName)) return;
     const pod: KubeObject = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -393,7 +415,6 @@ export class StatefulSetController implements Controller {
   private async createMissingClaims(set: KubeObject, ordinal: number, pod: KubeObject): Promise<void> {
     const setName = set.metadata.name ?? '';
     const ns = set.metadata.namespace;
-    const policy = specOf(set).persistentVolumeClaimRetentionPolicy ?? {};
     const matchLabels = specOf(set).selector?.matchLabels ?? {};
     for (const t of specOf(set).volumeClaimTemplates ?? []) {
       const name = claimName(t.metadata?.name ?? '', setName, ordinal);
@@ -402,9 +423,7 @@ export class StatefulSetController implements Controller {
         if (existing.metadata.deletionTimestamp) throw new Error(`pvc ${name} is being deleted`);
         continue;
       }
-      const owners: OwnerReference[] = [];
-      // whenDeleted: Delete — the set owns the claim, so the garbage collector removes it with the set.
-      if (policy.whenDeleted === 'Delete') owners.push({ ...newControllerRef(set, 'apps/v1', 'StatefulSet'), controller: false } as OwnerReference);
+      const owners = this.wantedClaimOwners(set, pod, ordinal);
       const claim: KubeObject = {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
@@ -445,22 +464,10 @@ export class StatefulSetController implements Controller {
     this.recorder.event(set, 'Normal', 'SuccessfulUpdate', `update Pod ${name} in StatefulSet ${set.metadata.name} successful`);
   }
 
-  /** Deletes a member; a condemned one's claims go too when whenScaled is Delete (owned by the pod for the GC). */
-  private async deleteMember(key: string, set: KubeObject, pod: KubeObject, condemned = false): Promise<void> {
+  /** Deletes a member (its claims stay; their owners were set by fixClaimOwners). */
+  private async deleteMember(key: string, set: KubeObject, pod: KubeObject): Promise<void> {
     const setName = set.metadata.name ?? '';
     const podName = pod.metadata.name ?? '';
-    if (condemned && specOf(set).persistentVolumeClaimRetentionPolicy?.whenScaled === 'Delete') {
-      const ord = parentAndOrdinal(podName)!.ordinal;
-      for (const t of specOf(set).volumeClaimTemplates ?? []) {
-        const name = claimName(t.metadata?.name ?? '', setName, ord);
-        const c = this.claims.get(`${pod.metadata.namespace}/${name}`);
-        if (!c || c.metadata.ownerReferences?.some((r) => r.uid === pod.metadata.uid)) continue;
-        const ref: OwnerReference = { apiVersion: 'v1', kind: 'Pod', name: podName, uid: pod.metadata.uid ?? '', controller: false, blockOwnerDeletion: true };
-        await this.client.patch(PVCS, c.metadata.namespace, name, 'application/merge-patch+json', {
-          metadata: { ownerReferences: [...(c.metadata.ownerReferences ?? []), ref], resourceVersion: c.metadata.resourceVersion },
-        });
-      }
-    }
     this.expectations.expect(key, 0, [objectKey(pod)]);
     try {
       await this.client.delete(PODS, pod.metadata.namespace, podName, { preconditions: { uid: pod.metadata.uid } });
@@ -471,6 +478,67 @@ export class StatefulSetController implements Controller {
       throw e;
     }
     this.recorder.event(set, 'Normal', 'SuccessfulDelete', `delete Pod ${podName} in StatefulSet ${setName} successful`);
+  }
+
+  // ---- claim ownership for persistentVolumeClaimRetentionPolicy (upstream stateful_set_utils.go) ----
+
+  /**
+   * The controller refs the retention policy wants on a member's claims: the set's when whenDeleted is Delete
+   * (unless the member is scaled down and whenScaled is Delete), the pod's when it is scaled down and whenScaled
+   * is Delete — so the garbage collector removes the claim with the set, or with the scaled-down pod.
+   */
+  private wantedClaimOwners(set: KubeObject, pod: KubeObject, ordinal: number): OwnerReference[] {
+    const policy = specOf(set).persistentVolumeClaimRetentionPolicy ?? {};
+    const start = specOf(set).ordinals?.start ?? 0;
+    const scaledDown = ordinal < start || ordinal >= start + (specOf(set).replicas ?? 1);
+    const refs: OwnerReference[] = [];
+    if (policy.whenDeleted === 'Delete' && !(policy.whenScaled === 'Delete' && scaledDown)) refs.push(newControllerRef(set, 'apps/v1', 'StatefulSet'));
+    if (policy.whenScaled === 'Delete' && scaledDown && pod.metadata.uid) refs.push(newControllerRef(pod, 'v1', 'Pod'));
+    return refs;
+  }
+
+  /** Upstream PodClaimIsStale: with whenScaled Delete, a claim owned by a pod of this name that is not the new one. */
+  private hasStaleClaim(set: KubeObject, ordinal: number, podName: string): boolean {
+    if (specOf(set).persistentVolumeClaimRetentionPolicy?.whenScaled !== 'Delete') return false;
+    for (const t of specOf(set).volumeClaimTemplates ?? []) {
+      const c = this.claims.get(`${set.metadata.namespace}/${claimName(t.metadata?.name ?? '', set.metadata.name ?? '', ordinal)}`);
+      if (c?.metadata.ownerReferences?.some((r) => isRefTo(r, 'v1', 'Pod', podName))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Upstream ClaimsMatchRetentionPolicy + UpdatePodClaimForRetentionPolicy: brings the owners of a member's existing
+   * claims in line with the policy. Refs to an earlier set or pod of the same name (stale) mean hands off, as does
+   * another controller (whose refs to us are only scrubbed). Missing claims are left to the next creation.
+   */
+  private async fixClaimOwners(set: KubeObject, pod: KubeObject, ordinal: number): Promise<void> {
+    const setName = set.metadata.name ?? '';
+    const podName = pod.metadata.name ?? '';
+    const policy = specOf(set).persistentVolumeClaimRetentionPolicy ?? {};
+    const retainAll = policy.whenDeleted !== 'Delete' && policy.whenScaled !== 'Delete';
+    const isSet = (r: OwnerReference) => isRefTo(r, 'apps/v1', 'StatefulSet', setName);
+    const isPod = (r: OwnerReference) => isRefTo(r, 'v1', 'Pod', podName);
+    for (const t of specOf(set).volumeClaimTemplates ?? []) {
+      const c = this.claims.get(`${set.metadata.namespace}/${claimName(t.metadata?.name ?? '', setName, ordinal)}`);
+      if (!c || c.metadata.deletionTimestamp) continue;
+      const refs = c.metadata.ownerReferences ?? [];
+      if (refs.some((r) => (isSet(r) && r.uid !== set.metadata.uid) || (isPod(r) && r.uid !== pod.metadata.uid))) continue;
+      const ours = refs.filter((r) => isSet(r) || isPod(r));
+      const others = refs.filter((r) => !isSet(r) && !isPod(r));
+      const foreignController = !retainAll && others.some((r) => r.controller === true);
+      const wanted = foreignController ? [] : this.wantedClaimOwners(set, pod, ordinal);
+      const same = ours.length === wanted.length && wanted.every((w) => ours.some((r) => r.uid === w.uid && r.controller === true));
+      if (same) continue;
+      try {
+        await this.client.patch(PVCS, c.metadata.namespace, c.metadata.name ?? '', 'application/merge-patch+json', {
+          metadata: { ownerReferences: [...others, ...wanted].length ? [...others, ...wanted] : null, resourceVersion: c.metadata.resourceVersion },
+        });
+      } catch (e) {
+        if (isNotFound(e)) continue;
+        throw e;
+      }
+    }
   }
 
   /** Upstream updateStatefulSetStatus with completeRollingUpdate; writes only on change. */
