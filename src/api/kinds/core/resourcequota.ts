@@ -106,7 +106,7 @@ function validateSpec(spec: Obj): FieldError[] {
   return errs;
 }
 
-/** printResourceQuota: "resource: used/hard" pairs, requests and limits.* columns, sorted by name. */
+/** printResourceQuota: name, age, then "resource: used/hard" pairs (limits.* in the last column), sorted by name. */
 export function quotaCells(o: KubeObject, now: number): unknown[] {
   const status = obj(o.status) ?? {};
   const hard = obj(status.hard) ?? {};
@@ -122,7 +122,7 @@ export function quotaCells(o: KubeObject, now: number): unknown[] {
     const pieces = r.split('.');
     (pieces.length > 1 && pieces[0] === 'limits' ? lim : req).push(`${r}: ${fmt(used[r])}/${fmt(hard[r])}`);
   }
-  return [o.metadata.name, req.join(', '), lim.join(', '), ageOf(o, now)];
+  return [o.metadata.name, ageOf(o, now), req.join(', '), lim.join(', ')];
 }
 
 export const resourceQuotas: KindDef = {
@@ -163,11 +163,12 @@ export const resourceQuotas: KindDef = {
     return [...errs, ...validateResourceList(status.hard, 'status.hard'), ...validateResourceList(status.used, 'status.used')];
   },
   table: {
+    // Upstream 1.32 printers.go: Name, Age, Request, Limit.
     columns: [
       nameColumn(),
+      ageColumn(),
       col('Request', 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'),
       col('Limit', 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.'),
-      ageColumn(),
     ],
     cells: quotaCells,
   },
