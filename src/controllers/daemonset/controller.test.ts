@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 import type { KubeObject } from '../../api/types.js';
 import { FakeClient } from '../../client/fake.js';
-import { DAEMONSETS, DaemonSetController, NODES, PODS, nodeShouldRunDaemonPod, targetNodeName } from './controller.js';
+import { DAEMONSETS, DaemonSetController, NODES, PODS, nodeShouldRunDaemonPod, targetNodeName, type DaemonSetStatus } from './controller.js';
 
 function node(name: string, labels: Record<string, string> = {}, taints: unknown[] = []): KubeObject {
   return { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } }, spec: taints.length ? { taints } : {} };
@@ -284,5 +284,102 @@ test('expectations: no second create before the first is observed', async () => 
   await settle();
   await ctl.sync('ns/ds');
   assert.equal(podCreates(c), 1);
+  await ctl.stop();
+});
+
+test('RollingUpdate counts a node whose old pod is still terminating as unavailable (no second deletion meanwhile)', async () => {
+  const c = new FakeClient();
+  for (const n of ['n0', 'n1', 'n2']) c.seed('nodes', node(n));
+  const ds = daemonSet('ds');
+  (ds.spec as any).template.metadata.finalizers = ['test.k8ts.io/hold'];
+  c.seed('daemonsets', ds);
+  const ctl = await controller(c);
+  await sync(ctl);
+  await markAllReady(c);
+  await updateTemplate(c, 'agent:2');
+  await sync(ctl);
+  assert.equal(podDeletes(c).length, 1);
+  const [victim] = podDeletes(c);
+  assert.ok(c.peek('pods', 'ns', victim!)!.metadata.deletionTimestamp, 'held in Terminating by its finalizer');
+  await sync(ctl);
+  await sync(ctl);
+  assert.equal(podDeletes(c).length, 1, 'the terminating pod uses up maxUnavailable');
+  assert.equal(c.all('pods').length, 3, 'no replacement before the old pod is gone');
+  const p = c.peek('pods', 'ns', victim!)!;
+  await c.patch(PODS, 'ns', victim!, 'application/merge-patch+json', { metadata: { finalizers: null, resourceVersion: p.metadata.resourceVersion } });
+  await settle();
+  await sync(ctl);
+  assert.equal(c.all('pods').length, 3, 'its node gets the new pod');
+  await sync(ctl);
+  assert.equal(podDeletes(c).length, 1, 'the new pod is not ready yet: still nothing else goes');
+  await ctl.stop();
+});
+
+test('a failed daemon pod is deleted and replaced, with a per-node back-off when it keeps failing', async () => {
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const c = new FakeClient();
+  c.seed('nodes', node('n0'));
+  c.seed('daemonsets', daemonSet('ds'));
+  const ctl = new DaemonSetController(c, { now: () => now });
+  for (const i of [ctl.daemonsets, ctl.pods, ctl.nodes, ctl.revisions]) i.start();
+  await Promise.all([ctl.daemonsets.hasSynced, ctl.pods.hasSynced, ctl.nodes.hasSynced, ctl.revisions.hasSynced]);
+  const fail = async () => {
+    const [p] = c.all('pods');
+    await c.patch(PODS, 'ns', p!.metadata.name!, 'application/merge-patch+json', { metadata: { resourceVersion: p!.metadata.resourceVersion }, status: { phase: 'Failed' } });
+    await settle();
+  };
+  await sync(ctl);
+  await fail();
+  await sync(ctl);
+  assert.equal(podDeletes(c).length, 1);
+  assert.ok(c.all('events').some((e) => e.reason === 'FailedDaemonPod'));
+  await sync(ctl);
+  assert.equal(c.all('pods').length, 1, 'replaced');
+  await fail();
+  await sync(ctl);
+  assert.equal(podDeletes(c).length, 1, 'within the 1 s back-off the failed pod stays');
+  now += 1_100;
+  await sync(ctl);
+  assert.equal(podDeletes(c).length, 2);
+  await ctl.stop();
+});
+
+test('surge: an old pod that is no longer ready goes as soon as its replacement exists', async () => {
+  const c = new FakeClient();
+  c.seed('nodes', node('n0'));
+  c.seed('daemonsets', daemonSet('ds', { strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } } }));
+  const ctl = await controller(c);
+  await sync(ctl);
+  await markAllReady(c);
+  const [old] = c.all('pods');
+  await updateTemplate(c, 'agent:2');
+  await sync(ctl);
+  assert.equal(c.all('pods').length, 2);
+  await c.patch(PODS, 'ns', old!.metadata.name!, 'application/merge-patch+json', {
+    metadata: { resourceVersion: c.peek('pods', 'ns', old!.metadata.name!)!.metadata.resourceVersion },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] },
+  });
+  await settle();
+  await sync(ctl);
+  assert.deepEqual(podDeletes(c), [old!.metadata.name]);
+  await ctl.stop();
+});
+
+test('status written while expectations are pending keeps the old observedGeneration', async () => {
+  const c = new FakeClient();
+  c.seed('nodes', node('n0'));
+  c.seed('daemonsets', daemonSet('ds'));
+  const ctl = await controller(c);
+  await sync(ctl);
+  await markAllReady(c);
+  await sync(ctl);
+  assert.equal((c.peek('daemonsets', 'ns', 'ds')!.status as DaemonSetStatus).observedGeneration, 1);
+  await updateTemplate(c, 'agent:2');
+  ctl.expectations.expect('ns/ds', 1);
+  await sync(ctl);
+  assert.equal((c.peek('daemonsets', 'ns', 'ds')!.status as DaemonSetStatus).observedGeneration, 1);
+  ctl.expectations.delete('ns/ds');
+  await sync(ctl);
+  assert.equal((c.peek('daemonsets', 'ns', 'ds')!.status as DaemonSetStatus).observedGeneration, 2);
   await ctl.stop();
 });

@@ -29,6 +29,8 @@ const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation
 const TEMPLATE_GENERATION_LABEL = 'pod-template-generation';
 const NO_SCHEDULE_OR_EXECUTE = new Set(['NoSchedule', 'NoExecute']);
 const NO_EXECUTE = new Set(['NoExecute']);
+const FAILED_BACKOFF_INITIAL_MS = 1_000;
+const FAILED_BACKOFF_MAX_MS = 15 * 60_000;
 
 interface DaemonSetSpec {
   selector?: LabelSelector;
@@ -133,6 +135,8 @@ export class DaemonSetController implements Controller {
   readonly recorder: EventRecorder;
   private readonly log: Logger;
   private readonly now: () => number;
+  /** Per DaemonSet+node back-off for deleting failed daemon pods: 1 s doubling to 15 min (upstream flowcontrol.Backoff). */
+  private readonly failedBackoff = new Map<string, { delayMs: number; at: number }>();
 
   constructor(
     private readonly client: Client,
@@ -268,7 +272,9 @@ export class DaemonSetController implements Controller {
     });
     const byNode = this.podsByNode(pods);
 
-    if (this.expectations.satisfied(key)) {
+    // Unsatisfied expectations: status only, without raising observedGeneration (this generation was not acted on).
+    const processed = this.expectations.satisfied(key);
+    if (processed) {
       await this.manage(key, ds, nodes, byNode, hash);
       // Re-read the cache, as upstream does: manage's own writes may already be in it.
       if (this.expectations.satisfied(key) && specOf(ds).updateStrategy?.type !== 'OnDelete') await this.rollingUpdate(key, ds, nodes, this.podsByNode(this.ownedPods(ds)), hash);
@@ -277,7 +283,7 @@ export class DaemonSetController implements Controller {
       for (const r of revisions) if (liveHashes.has(r.metadata.labels?.[REVISION_HASH_LABEL])) live.add(r.metadata.name ?? '');
       await truncateHistory(this.client, revisions, live, specOf(ds).revisionHistoryLimit ?? 10);
     }
-    await this.updateStatus(ds, nodes, this.podsByNode(this.ownedPods(ds)), hash, cur.collisionCount);
+    await this.updateStatus(ds, nodes, this.podsByNode(this.ownedPods(ds)), hash, cur.collisionCount, processed);
   }
 
   private ownedPods(ds: KubeObject): KubeObject[] {
@@ -322,31 +328,54 @@ export class DaemonSetController implements Controller {
       const running: KubeObject[] = [];
       for (const p of daemonPods) {
         if (p.metadata.deletionTimestamp) continue;
-        if (podPhase(p) === 'Failed') {
+        const phase = podPhase(p);
+        if (phase === 'Failed' || phase === 'Succeeded') {
+          // The kubelet may keep rejecting the pod: back off per node rather than hot-loop (upstream failedPodsBackoff).
+          const delay = this.failedPodBackoff(`${key}/${name}`);
+          if (delay > 0) {
+            this.queue.addAfter(key, delay);
+            continue;
+          }
+          if (phase === 'Failed') this.recorder.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${p.metadata.namespace}/${p.metadata.name} on node ${name}, will try to kill it`);
           // The next sync, after it is gone, creates a fresh one.
-          this.recorder.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${p.metadata.namespace}/${p.metadata.name} on node ${name}, will try to kill it`);
           del.push(p);
           continue;
         }
         running.push(p);
       }
-      if (running.length <= 1) continue;
       if (!surge) {
-        del.push(...running.slice(1)); // keep the oldest
+        if (running.length > 1) del.push(...running.slice(1)); // keep the oldest
         continue;
       }
-      // Surging: keep the oldest pod of the current hash and the oldest of any other.
-      let newest: KubeObject | undefined;
-      let oldest: KubeObject | undefined;
+      if (running.length <= 1) {
+        // Surging, a node needs at least one pod that is not going away.
+        if (running.length === 0 && shouldRun) create.push(name);
+        continue;
+      }
+      // Surging: two pods only while the oldest new one is not yet available and the oldest old one is ready;
+      // any others go (upstream podsShouldBeOnNode).
+      let oldestNew: KubeObject | undefined;
+      let oldestOld: KubeObject | undefined;
       for (const p of running) {
-        if (podHash(p) === hash && !newest) newest = p;
-        else if (podHash(p) !== hash && !oldest) oldest = p;
+        if (podHash(p) === hash && !oldestNew) oldestNew = p;
+        else if (podHash(p) !== hash && !oldestOld) oldestOld = p;
         else del.push(p);
       }
+      if (oldestNew && oldestOld && (!isPodReady(oldestOld) || isPodAvailable(oldestNew, specOf(ds).minReadySeconds ?? 0, this.now()))) del.push(oldestOld);
     }
     // Unscheduled pods for nodes that no longer exist can never run (upstream getUnscheduledPodsWithoutNode).
     for (const [n, ps] of byNode) if (!known.has(n)) for (const p of ps) if (!podSpec(p).nodeName && !p.metadata.deletionTimestamp) del.push(p);
     await this.syncNodes(key, ds, del, create, hash);
+  }
+
+  /** 0 when a failed pod on this node may be deleted now (and the back-off grows), else the ms left to wait. */
+  private failedPodBackoff(key: string): number {
+    const now = this.now();
+    const b = this.failedBackoff.get(key);
+    if (b && now - b.at < b.delayMs) return b.delayMs - (now - b.at);
+    const expired = !b || now - b.at > 2 * FAILED_BACKOFF_MAX_MS;
+    this.failedBackoff.set(key, { delayMs: expired ? FAILED_BACKOFF_INITIAL_MS : Math.min(b.delayMs * 2, FAILED_BACKOFF_MAX_MS), at: now });
+    return 0;
   }
 
   private allowsSurge(ds: KubeObject, total: number): boolean {
@@ -354,58 +383,72 @@ export class DaemonSetController implements Controller {
     return us?.type !== 'OnDelete' && scaledIntOrPercent(us?.rollingUpdate?.maxSurge, total, true) > 0;
   }
 
-  /** Upstream rollingUpdate: replace old-hash pods within maxUnavailable, or surge new ones within maxSurge. */
+  /**
+   * Upstream rollingUpdate: replace old-hash pods within maxUnavailable, or surge new ones within maxSurge. Every
+   * node that should run the daemon counts, with or without pods: one whose pod is gone or going, or that has an
+   * old and a new pod side by side, is unavailable until manage has settled it.
+   */
   private async rollingUpdate(key: string, ds: KubeObject, nodes: KubeObject[], byNode: Map<string, KubeObject[]>, hash: string): Promise<void> {
     const ru = specOf(ds).updateStrategy?.rollingUpdate ?? {};
     const nodeByName = new Map(nodes.map((n) => [n.metadata.name ?? '', n]));
+    const perNode = new Map<string, KubeObject[]>();
     let desired = 0;
-    for (const n of nodes) if (nodeShouldRunDaemonPod(n, ds)[0]) desired++;
+    for (const n of nodes) {
+      if (!nodeShouldRunDaemonPod(n, ds)[0]) continue;
+      desired++;
+      perNode.set(n.metadata.name ?? '', []);
+    }
+    for (const [node, pods] of byNode) if (nodeByName.has(node)) perNode.set(node, pods);
     let maxUnavailable = scaledIntOrPercent(ru.maxUnavailable ?? 1, desired, true);
     const maxSurge = scaledIntOrPercent(ru.maxSurge ?? 0, desired, true);
-    if (maxUnavailable === 0 && maxSurge === 0) maxUnavailable = 1;
+    if (desired > 0 && maxUnavailable === 0 && maxSurge === 0) maxUnavailable = 1;
     const now = this.now();
     const min = specOf(ds).minReadySeconds ?? 0;
     const available = (p: KubeObject) => isPodAvailable(p, min, now);
-    const toDelete: KubeObject[] = [];
     if (maxSurge === 0) {
       let numUnavailable = 0;
       const allowed: KubeObject[] = [];
       const candidates: KubeObject[] = [];
-      for (const [node, pods] of byNode) {
-        if (!nodeByName.has(node)) continue;
+      for (const pods of perNode.values()) {
         const found = this.updatedPodsOnNode(pods, hash);
         if (!found) {
-          numUnavailable++;
+          numUnavailable++; // excess pods: manage cleans up first
           continue;
         }
         const { newPod, oldPod } = found;
-        if (!oldPod) {
-          if (newPod && !available(newPod)) numUnavailable++;
-          continue;
-        }
-        if (oldPod.metadata.deletionTimestamp) numUnavailable++;
-        else if (!available(oldPod)) {
-          allowed.push(oldPod);
+        if (!newPod === !oldPod) numUnavailable++; // none (manage creates one) or both (manage picks one)
+        else if (newPod) {
+          if (!available(newPod)) numUnavailable++;
+        } else if (!available(oldPod!)) {
+          allowed.push(oldPod!);
           numUnavailable++;
-        } else if (numUnavailable < maxUnavailable) candidates.push(oldPod);
+        } else if (numUnavailable < maxUnavailable) candidates.push(oldPod!);
       }
       const remaining = Math.min(Math.max(0, maxUnavailable - numUnavailable), candidates.length);
-      toDelete.push(...allowed, ...candidates.slice(0, remaining));
-      return await this.syncNodes(key, ds, toDelete, [], hash);
+      return await this.syncNodes(key, ds, [...allowed, ...candidates.slice(0, remaining)], [], hash);
     }
     let numSurge = 0;
+    let numAvailable = 0;
+    const toDelete: KubeObject[] = [];
+    const shouldNotRun: KubeObject[] = [];
     const allowedNodes: string[] = [];
     const candidateNodes: string[] = [];
-    for (const [node, pods] of byNode) {
-      const n = nodeByName.get(node);
-      if (!n) continue;
+    for (const [node, pods] of perNode) {
       const found = this.updatedPodsOnNode(pods, hash);
-      if (!found) continue;
+      if (!found) {
+        numSurge++;
+        continue;
+      }
       const { newPod, oldPod } = found;
-      if (!oldPod) continue;
+      const counted = oldPod ?? newPod;
+      if (counted && available(counted)) numAvailable++;
+      if (!oldPod) continue; // manage handles this node
+      const shouldRun = nodeShouldRunDaemonPod(nodeByName.get(node)!, ds)[0];
       if (!newPod) {
-        if (!nodeShouldRunDaemonPod(n, ds)[0]) continue;
-        if (!available(oldPod)) allowedNodes.push(node);
+        if (!available(oldPod)) {
+          if (shouldRun) allowedNodes.push(node);
+          else toDelete.push(oldPod);
+        } else if (!shouldRun) shouldNotRun.push(oldPod);
         else if (numSurge < maxSurge) candidateNodes.push(node);
         continue;
       }
@@ -413,8 +456,11 @@ export class DaemonSetController implements Controller {
         numSurge++;
         continue;
       }
-      if (!oldPod.metadata.deletionTimestamp) toDelete.push(oldPod);
+      toDelete.push(oldPod);
     }
+    // With surge the owner expects full availability: pods on nodes that no longer qualify go only as others are up.
+    const deletable = Math.min(Math.max(0, numAvailable - desired), shouldNotRun.length);
+    toDelete.push(...shouldNotRun.slice(0, deletable));
     const remaining = Math.min(Math.max(0, maxSurge - numSurge), candidateNodes.length);
     await this.syncNodes(key, ds, toDelete, [...allowedNodes, ...candidateNodes.slice(0, remaining)], hash);
   }
@@ -551,8 +597,9 @@ export class DaemonSetController implements Controller {
     return st;
   }
 
-  private async updateStatus(ds: KubeObject, nodes: KubeObject[], byNode: Map<string, KubeObject[]>, hash: string, collisionCount: number): Promise<void> {
+  private async updateStatus(ds: KubeObject, nodes: KubeObject[], byNode: Map<string, KubeObject[]>, hash: string, collisionCount: number, processed: boolean): Promise<void> {
     const st = this.calculateStatus(ds, nodes, byNode, hash, collisionCount);
+    if (!processed) st.observedGeneration = ((ds.status ?? {}) as DaemonSetStatus).observedGeneration;
     const old = (ds.status ?? {}) as Record<string, unknown>;
     const same = (Object.keys(st) as Array<keyof DaemonSetStatus>).every((k) => (old[k] ?? 0) === (st[k] ?? 0)) && Object.keys(old).every((k) => k in st || k === 'conditions');
     if (!same) {
