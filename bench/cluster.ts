@@ -18,6 +18,15 @@ export function loadAvg(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' / ');
 }
 
+/**
+ * The store's current revision (a list's resourceVersion is the revision it was read at): the difference between
+ * two readings is the number of writes in between, of every kind (including Leases and Events).
+ */
+export async function storeRevision(client: Client): Promise<number> {
+  const r = await client.req('GET', '/api/v1/namespaces?limit=1');
+  return Number((JSON.parse(r.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion);
+}
+
 export interface Cluster {
   server: RunningServer;
   /** Server RSS right after the ready line, before any node registered. */

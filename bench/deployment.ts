@@ -8,12 +8,12 @@
 // Runs are interleaved (baseline, deployment, baseline, …), each on a fresh server; prints JSON (medians).
 //
 //   node dist/bench/deployment.js [--nodes 100] [--replicas 1000] [--runs 3] [--concurrency 32]
-//                                 [--profile]   (one extra deployment run under node --cpu-prof, summarised)
+//                                 [--profile]   (one extra baseline and deployment run each under node --cpu-prof, summarised)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAvg, ObjectWatch, procMem, startCluster, summariseProfile, type Cluster, type Obj } from './cluster.js';
+import { loadAvg, ObjectWatch, procMem, startCluster, storeRevision, summariseProfile, type Cluster, type Obj } from './cluster.js';
 import { closedLoop, machine, median, procCpuMs, round, sleep } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -55,11 +55,13 @@ interface BareRun {
   createsPerSec: number;
   allRunningSeconds: number;
   serverCpuSeconds: number;
+  /** Store writes from the first create to all Running (every kind: pods, bindings, Events, Leases). */
+  writes: number;
   load: string;
 }
 
-async function bareRun(): Promise<BareRun> {
-  const c = await startCluster(NODES);
+async function bareRun(profileDir?: string): Promise<BareRun> {
+  const c = await startCluster(NODES, profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {});
   try {
     const s = c.server;
     const counter = new RunningCounter('app');
@@ -67,6 +69,7 @@ async function bareRun(): Promise<BareRun> {
     await pods.opened;
     const load = loadAvg();
     const cpu0 = procCpuMs(s.pid);
+    const rev0 = await storeRevision(s.client);
     const t0 = performance.now();
     const body = (i: number) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `bare-${i}`, labels: { app: 'bare' } }, spec: { containers: [container(IMAGE_1)] } });
     const created = await closedLoop(REPLICAS, CONCURRENCY, async (i) => {
@@ -76,8 +79,9 @@ async function bareRun(): Promise<BareRun> {
     await pods.until(() => counter.of('bare') >= REPLICAS, TIMEOUT_MS, `${REPLICAS} bare pods Running`);
     const allRunningSeconds = (performance.now() - t0) / 1000;
     const serverCpuSeconds = (procCpuMs(s.pid) - cpu0) / 1000;
+    const writes = (await storeRevision(s.client)) - rev0;
     pods.stop();
-    return { createSeconds: round(created.elapsedMs / 1000, 2), createsPerSec: round(created.opsPerSec, 0), allRunningSeconds: round(allRunningSeconds, 2), serverCpuSeconds: round(serverCpuSeconds, 1), load };
+    return { createSeconds: round(created.elapsedMs / 1000, 2), createsPerSec: round(created.opsPerSec, 0), allRunningSeconds: round(allRunningSeconds, 2), serverCpuSeconds: round(serverCpuSeconds, 1), writes, load };
   } finally {
     await c.server.stop();
     c.server.cleanup();
@@ -86,8 +90,8 @@ async function bareRun(): Promise<BareRun> {
 
 interface DeploymentRun {
   nodesRegisteredSeconds: number;
-  create: { podsCreatedSeconds: number; podsRunningSeconds: number; availableSeconds: number; serverCpuSeconds: number };
-  rollout: { newPodsRunningSeconds: number; completeSeconds: number; oldPodsGoneSeconds: number; serverCpuSeconds: number; peakPods: number };
+  create: { podsCreatedSeconds: number; podsRunningSeconds: number; availableSeconds: number; serverCpuSeconds: number; writes: number };
+  rollout: { newPodsRunningSeconds: number; completeSeconds: number; oldPodsGoneSeconds: number; serverCpuSeconds: number; peakPods: number; writes: number };
   rssMB: { idle: number; withNodes: number; afterCreate: number; end: number; hwm: number };
   watchEvents: { pods: number; deployments: number; replicasets: number };
   load: { start: string; end: string };
@@ -125,6 +129,7 @@ async function deploymentRun(profileDir?: string): Promise<DeploymentRun> {
     const status = () => (deps.objects.get('web')?.status ?? {}) as { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number };
     const generation = () => deps.objects.get('web')?.metadata.generation ?? 0;
     let cpu0 = procCpuMs(s.pid);
+    const rev0 = await storeRevision(s.client);
     const t0 = performance.now();
     const r = await s.client.req('POST', '/apis/apps/v1/namespaces/default/deployments', dep);
     if (r.status !== 201) throw new Error(`create deployment: ${r.status} ${r.body}`);
@@ -138,6 +143,7 @@ async function deploymentRun(profileDir?: string): Promise<DeploymentRun> {
     await deps.until(() => status().availableReplicas === REPLICAS && (status().observedGeneration ?? 0) >= generation(), TIMEOUT_MS, 'availableReplicas');
     const availableSeconds = since(t0);
     const createCpu = (procCpuMs(s.pid) - cpu0) / 1000;
+    const rev1 = await storeRevision(s.client);
     await sleep(2000);
     const afterCreate = procMem(s.pid).rssMB;
 
@@ -146,6 +152,7 @@ async function deploymentRun(profileDir?: string): Promise<DeploymentRun> {
     oldPodsLeft = REPLICAS;
     peakPods = podsNow;
     cpu0 = procCpuMs(s.pid);
+    const rev2 = await storeRevision(s.client);
     const t1 = performance.now();
     const p = await s.client.req('PATCH', '/apis/apps/v1/namespaces/default/deployments/web', { spec: { template: { spec: { containers: [{ name: 'main', image: IMAGE_2 }] } } } }, { contentType: 'application/strategic-merge-patch+json' });
     if (p.status !== 200) throw new Error(`patch deployment: ${p.status} ${p.body}`);
@@ -173,13 +180,14 @@ async function deploymentRun(profileDir?: string): Promise<DeploymentRun> {
     await pods.until(() => oldPodsLeft === 0, TIMEOUT_MS, 'old pods gone');
     const oldPodsGoneSeconds = since(t1);
     const rolloutCpu = (procCpuMs(s.pid) - cpu0) / 1000;
+    const rev3 = await storeRevision(s.client);
     if (!Number.isFinite(newPodsRunningSeconds)) await pods.until(() => counter.of(newHash()!) >= REPLICAS, TIMEOUT_MS, 'new pods Running');
     await sleep(2000);
     const end = procMem(s.pid);
     const out: DeploymentRun = {
       nodesRegisteredSeconds: round(c.nodesRegisteredMs / 1000, 2),
-      create: { podsCreatedSeconds, podsRunningSeconds, availableSeconds, serverCpuSeconds: round(createCpu, 1) },
-      rollout: { newPodsRunningSeconds, completeSeconds, oldPodsGoneSeconds, serverCpuSeconds: round(rolloutCpu, 1), peakPods },
+      create: { podsCreatedSeconds, podsRunningSeconds, availableSeconds, serverCpuSeconds: round(createCpu, 1), writes: rev1 - rev0 },
+      rollout: { newPodsRunningSeconds, completeSeconds, oldPodsGoneSeconds, serverCpuSeconds: round(rolloutCpu, 1), peakPods, writes: rev3 - rev2 },
       rssMB: { idle: c.idle.rssMB, withNodes: c.withNodes.rssMB, afterCreate, end: end.rssMB, hwm: end.hwmMB },
       watchEvents: { pods: pods.events, deployments: deps.events, replicasets: rss.events },
       load: { start: loadStart, end: loadAvg() },
@@ -222,6 +230,12 @@ async function main(): Promise<void> {
       createPodsRunningSeconds: med((d) => d.create.podsRunningSeconds),
       rolloutCompleteSeconds: med((d) => d.rollout.completeSeconds),
       rolloutOldPodsGoneSeconds: med((d) => d.rollout.oldPodsGoneSeconds),
+      bareServerCpuSeconds: round(median(bare.map((b) => b.serverCpuSeconds)), 1),
+      createServerCpuSeconds: med((d) => d.create.serverCpuSeconds),
+      rolloutServerCpuSeconds: med((d) => d.rollout.serverCpuSeconds),
+      bareWrites: median(bare.map((b) => b.writes)),
+      createWrites: med((d) => d.create.writes),
+      rolloutWrites: med((d) => d.rollout.writes),
       endRssMB: med((d) => d.rssMB.end),
       peakRssMB: med((d) => d.rssMB.hwm),
     },
@@ -237,9 +251,13 @@ async function main(): Promise<void> {
   };
   if (argv.includes('--profile')) {
     const dir = mkdtempSync(join(tmpdir(), 'k8ts-prof-'));
-    const d = await deploymentRun(dir);
-    result.profiled = { run: d, profile: summariseProfile(dir) };
+    const b = await bareRun(dir);
+    const bareProfile = summariseProfile(dir);
     rmSync(dir, { recursive: true, force: true });
+    const dir2 = mkdtempSync(join(tmpdir(), 'k8ts-prof-'));
+    const d = await deploymentRun(dir2);
+    result.profiled = { bare: { run: b, profile: bareProfile }, deployment: { run: d, profile: summariseProfile(dir2) } };
+    rmSync(dir2, { recursive: true, force: true });
   }
   console.log(JSON.stringify(result, null, 2));
 }
