@@ -115,9 +115,10 @@ function maxInto(into: ResourceList, more: ResourceList): void {
 
 /**
  * A pod's effective requests or limits (upstream resourcehelper.PodRequests / PodLimits): the sum over containers
- * and sidecars, at least the largest init-container step, plus the pod overhead (limits: only where a limit exists).
+ * and sidecars, at least the largest init-container step, plus the pod overhead (limits: only where a limit
+ * exists) unless `overhead` is false (LimitRanger's variant).
  */
-export function podResources(pod: KubeObject, which: 'requests' | 'limits'): ResourceList {
+export function podResources(pod: KubeObject, which: 'requests' | 'limits', overhead = true): ResourceList {
   const spec = obj(pod.spec);
   const total: ResourceList = new Map();
   for (const c of objs(spec.containers)) addInto(total, parseResourceList(obj(c.resources)[which]));
@@ -136,9 +137,10 @@ export function podResources(pod: KubeObject, which: 'requests' | 'limits'): Res
     maxInto(initMax, step);
   }
   maxInto(total, initMax);
-  const overhead = parseResourceList(spec.overhead);
-  if (which === 'requests') addInto(total, overhead);
-  else for (const [k, q] of overhead) if (total.has(k)) addInto(total, new Map([[k, q]]));
+  if (!overhead) return total;
+  const extra = parseResourceList(spec.overhead);
+  if (which === 'requests') addInto(total, extra);
+  else for (const [k, q] of extra) if (total.has(k)) addInto(total, new Map([[k, q]]));
   return total;
 }
 
