@@ -11,7 +11,10 @@ import { parseLabelSelector, SelectorParseError, type Selector } from '../api/se
 import { isObject, type KubeObject } from '../api/types.js';
 import type { Store } from '../storage/interface.js';
 import { Admission } from './admission.js';
+import { limitRangerAdmission } from './admission/limitranger.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { priorityAdmission } from './admission/priority.js';
+import { resourceQuotaAdmission } from './admission/resourcequota.js';
 import { ServiceAllocator, serviceAllocation } from './admission/service-alloc.js';
 import { serviceAccountAdmission } from './admission/serviceaccount.js';
 import { defaultTolerationSeconds } from './admission/defaulttolerationseconds.js';
@@ -88,7 +91,11 @@ export class ApiServer {
     this.serviceAllocator = new ServiceAllocator(opts.store, { serviceCIDR: opts.serviceCIDR ?? '10.43.0.0/16', nodePortRange: opts.nodePortRange ?? [30000, 32767] });
     this.admission.add(serviceAllocation(this.serviceAllocator, () => this.kind('', 'services')));
     this.admission.add(serviceAccountAdmission((g, p) => this.kind(g, p)));
+    this.admission.add(limitRangerAdmission((g, p) => this.kind(g, p)));
+    this.admission.add(priorityAdmission((g, p) => this.kind(g, p)));
     this.admission.add(defaultTolerationSeconds((g, p) => this.kind(g, p), { notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds }));
+    // ResourceQuota charges quotas, so it validates last: after every other plugin had its say.
+    this.admission.add(resourceQuotaAdmission((g, p) => this.kind(g, p)));
     this.resources = new ResourceStore(opts.store, this.admission, loadFieldManager());
   }
 
