@@ -12,7 +12,7 @@ export interface ManagerOptions {
   log?: Logger;
 }
 
-export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset'] as const;
+export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset', 'resourcequota'] as const;
 
 export class ControllerManager {
   private readonly running: Array<{ c: Controller; done: Promise<void> }> = [];
@@ -69,6 +69,10 @@ export class ControllerManager {
     if (want.has('serviceaccount')) {
       const { ServiceAccountsController } = await import('./serviceaccount/controller.js');
       made.push(new ServiceAccountsController(this.client, { log: consoleLogger('serviceaccount-controller') }));
+    }
+    if (want.has('resourcequota')) {
+      const { ResourceQuotaController } = await import('./resourcequota/controller.js');
+      made.push(new ResourceQuotaController(this.client, { log: consoleLogger('resourcequota-controller') }));
     }
     for (const c of made) {
       const done = c.run().catch((e: unknown) => this.log(`${c.name} controller stopped with an error: ${errorMessage(e)}`));
