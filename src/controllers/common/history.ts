@@ -16,9 +16,22 @@ export interface PodTemplate {
   spec?: Record<string, unknown>;
 }
 
-/** The revision data upstream's getPatch stores: the template, marked to replace (not merge) when applied. */
+/**
+ * The revision data upstream's getPatch stores: the template, marked to replace (not merge) when applied. Keys are
+ * sorted at every level, as Go's json.Marshal of a map writes them: kubectl's `rollout undo` compares these bytes
+ * with its own encoding of the live template to report "skipped rollback".
+ */
 export function revisionData(template: PodTemplate | undefined): Record<string, unknown> {
-  return { spec: { template: { ...structuredClone(template ?? {}), $patch: 'replace' } } };
+  return sortKeys({ spec: { template: { ...structuredClone(template ?? {}), $patch: 'replace' } } }) as Record<string, unknown>;
+}
+
+/** A deep copy with object keys in sorted order (nulls and empty values kept, unlike the hash's canonical form). */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (!v || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+  return out;
 }
 
 /** The template held by a revision's data. */

@@ -305,6 +305,9 @@ test('RollingUpdate replaces pods by descending ordinal, each replacement Runnin
     assert.equal(r.metadata.labels!.app, 'web', 'revisions carry the template labels (kubectl finds them by selector)');
     assert.equal(r.metadata.ownerReferences?.[0]?.controller, true);
     assert.equal(((r as any).data.spec.template as { $patch: string }).$patch, 'replace');
+    // Keys sorted at every level, as Go marshals a map: kubectl's `rollout undo` compares these bytes with its own.
+    assert.deepEqual(Object.keys((r as any).data.spec.template), ['$patch', 'metadata', 'spec']);
+    assert.deepEqual(Object.keys((r as any).data.spec.template.spec), ['containers', 'restartPolicy']);
   }
   await sync(ctl);
   assert.equal(revisionOf(pod(c, 'web-2')), rev2.metadata.name);
