@@ -12,7 +12,7 @@ export interface ManagerOptions {
   log?: Logger;
 }
 
-export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset', 'resourcequota'] as const;
+export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset', 'endpoint', 'endpointslice', 'resourcequota'] as const;
 
 export class ControllerManager {
   private readonly running: Array<{ c: Controller; done: Promise<void> }> = [];
@@ -73,6 +73,14 @@ export class ControllerManager {
     if (want.has('resourcequota')) {
       const { ResourceQuotaController } = await import('./resourcequota/controller.js');
       made.push(new ResourceQuotaController(this.client, { log: consoleLogger('resourcequota-controller') }));
+    }
+    if (want.has('endpoint')) {
+      const { EndpointsController } = await import('./endpoints/controller.js');
+      made.push(new EndpointsController(this.client, { log: consoleLogger('endpoints-controller') }));
+    }
+    if (want.has('endpointslice')) {
+      const { EndpointSliceController } = await import('./endpointslice/controller.js');
+      made.push(new EndpointSliceController(this.client, { log: consoleLogger('endpointslice-controller') }));
     }
     for (const c of made) {
       const done = c.run().catch((e: unknown) => this.log(`${c.name} controller stopped with an error: ${errorMessage(e)}`));
