@@ -9,6 +9,7 @@ import { initFieldManager } from '../apiserver/fieldmanager.js';
 import { adminKubeconfig, ensurePKI } from '../apiserver/pki.js';
 import { ApiServer } from '../apiserver/server.js';
 import { openStore } from '../storage/index.js';
+import type { ManagerOptions } from '../controllers/manager.js';
 import type { SimulatedNodesOptions } from '../simnodes/simnodes.js';
 import { startComponent, type ComponentSpec, type LeaderElectionConfig, type Started } from './components.js';
 import { FlagError, flagHelp, parseDuration, parseFlags } from './flags.js';
@@ -33,10 +34,15 @@ const FLAGS = {
   'leader-elect-lease-duration': { type: 'string', default: '15s', help: 'how long a stand-by waits after the last renewal before taking over' },
   'leader-elect-renew-deadline': { type: 'string', default: '10s', help: 'how long the leader keeps trying to renew before it stops leading' },
   'leader-elect-retry-period': { type: 'string', default: '2s', help: 'time between acquire/renew attempts' },
+  'node-monitor-grace-period': { type: 'string', default: '40s', help: 'how long a node may go without a heartbeat (Lease or status) before it is marked Unknown and tainted unreachable' },
+  'default-not-ready-toleration-seconds': { type: 'number', default: 300, help: 'tolerationSeconds of the not-ready:NoExecute toleration added to pods without one' },
+  'default-unreachable-toleration-seconds': { type: 'number', default: 300, help: 'tolerationSeconds of the unreachable:NoExecute toleration added to pods without one' },
+  'terminated-pod-gc-threshold': { type: 'number', default: 12500, help: 'terminated pods kept before the pod garbage collector deletes the oldest (≤ 0: never)' },
+  'pod-gc-quarantine': { type: 'string', default: '40s', help: 'how long a pod\'s node must be missing before the pod garbage collector deletes the pod' },
 } as const;
 
 /** The controller manager as user system:kube-controller-manager (src/controllers), leader-elected when asked. */
-function controllerManager(leaderElection: LeaderElectionConfig | undefined): ComponentSpec {
+function controllerManager(leaderElection: LeaderElectionConfig | undefined, managerOpts: ManagerOptions): ComponentSpec {
   return {
     name: 'kube-controller-manager',
     certFile: 'controller-manager',
@@ -45,7 +51,7 @@ function controllerManager(leaderElection: LeaderElectionConfig | undefined): Co
     leaderElection,
     make: async (client) => {
       const { ControllerManager } = await import('../controllers/manager.js');
-      const manager = new ControllerManager(client);
+      const manager = new ControllerManager(client, managerOpts);
       return { start: () => manager.start(), stop: () => manager.stop() };
     },
   };
@@ -139,12 +145,17 @@ export async function runServer(argv: string[]): Promise<void> {
   let nodePortRange: [number, number];
   let leaderElection: LeaderElectionConfig | undefined;
   let datastore: string;
+  let nodeGraceMs: number;
+  let podGCQuarantineMs: number;
   try {
     f = parseFlags(FLAGS, argv);
     nodePortRange = parsePortRange(f['service-node-port-range']);
     checkSimulateFlags(f['simulate-nodes'], f['simulate-node-pods']);
     datastore = f.datastore || `sqlite://${join(resolve(f['data-dir']), 'state.db')}`;
     leaderElection = leaderElectionConfig(f, datastore);
+    nodeGraceMs = parseDuration(f['node-monitor-grace-period']);
+    podGCQuarantineMs = parseDuration(f['pod-gc-quarantine']);
+    if (nodeGraceMs < 1000) throw new FlagError('--node-monitor-grace-period must be at least 1s');
   } catch (e) {
     if (e instanceof FlagError && e.message === 'help') {
       console.log(`Usage: k8ts server [flags]\n\nFlags:\n${flagHelp(FLAGS)}`);
@@ -171,6 +182,8 @@ export async function runServer(argv: string[]): Promise<void> {
     gitVersion: VERSION,
     serviceCIDR: f['service-cluster-ip-range'],
     nodePortRange,
+    defaultNotReadyTolerationSeconds: f['default-not-ready-toleration-seconds'],
+    defaultUnreachableTolerationSeconds: f['default-unreachable-toleration-seconds'],
   });
   await api.bootstrap();
 
@@ -192,7 +205,8 @@ export async function runServer(argv: string[]): Promise<void> {
       return undefined;
     });
   const components: Array<Promise<Started | undefined>> = [];
-  if (!f['disable-controllers']) components.push(launch(controllerManager(leaderElection)));
+  const managerOpts: ManagerOptions = { nodeMonitorGracePeriodMs: nodeGraceMs, terminatedPodGCThreshold: f['terminated-pod-gc-threshold'], podGCQuarantineMs };
+  if (!f['disable-controllers']) components.push(launch(controllerManager(leaderElection, managerOpts)));
   if (!f['disable-scheduler']) components.push(launch(scheduler(leaderElection)));
   if (f['simulate-nodes'] > 0) {
     components.push(
@@ -203,6 +217,8 @@ export async function runServer(argv: string[]): Promise<void> {
           memory: f['simulate-node-memory'],
           pods: f['simulate-node-pods'],
           kubeletVersion: VERSION,
+          // The kubelet renews every leaseDuration/4 (10 s of 40 s); a shorter grace period needs faster renewals.
+          leaseRenewMs: Math.min(10_000, nodeGraceMs / 4),
         }),
       ),
     );

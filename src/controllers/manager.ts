@@ -10,9 +10,15 @@ export interface ManagerOptions {
   /** Controller names to run; default all. */
   controllers?: string[];
   log?: Logger;
+  /** node-lifecycle: how long without a heartbeat before a node is Unknown (--node-monitor-grace-period); 40 s. */
+  nodeMonitorGracePeriodMs?: number;
+  /** pod-garbage-collector: terminated pods kept (--terminated-pod-gc-threshold); 12500, ≤ 0 disables. */
+  terminatedPodGCThreshold?: number;
+  /** pod-garbage-collector: how long a pod's node must be missing before its pods are deleted; 40 s. */
+  podGCQuarantineMs?: number;
 }
 
-export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset', 'endpoint', 'endpointslice', 'resourcequota'] as const;
+export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset', 'endpoint', 'endpointslice', 'node-lifecycle', 'taint-eviction-controller', 'pod-garbage-collector', 'resourcequota'] as const;
 
 export class ControllerManager {
   private readonly running: Array<{ c: Controller; done: Promise<void> }> = [];
@@ -73,6 +79,18 @@ export class ControllerManager {
     if (want.has('resourcequota')) {
       const { ResourceQuotaController } = await import('./resourcequota/controller.js');
       made.push(new ResourceQuotaController(this.client, { log: consoleLogger('resourcequota-controller') }));
+    }
+    if (want.has('node-lifecycle')) {
+      const { NodeLifecycleController } = await import('./nodelifecycle/controller.js');
+      made.push(new NodeLifecycleController(this.client, { nodeMonitorGracePeriodMs: this.opts.nodeMonitorGracePeriodMs, log: consoleLogger('node-lifecycle-controller') }));
+    }
+    if (want.has('taint-eviction-controller')) {
+      const { TaintEvictionController } = await import('./tainteviction/controller.js');
+      made.push(new TaintEvictionController(this.client, { log: consoleLogger('taint-eviction-controller') }));
+    }
+    if (want.has('pod-garbage-collector')) {
+      const { PodGCController } = await import('./podgc/controller.js');
+      made.push(new PodGCController(this.client, { terminatedPodGCThreshold: this.opts.terminatedPodGCThreshold, quarantineMs: this.opts.podGCQuarantineMs, log: consoleLogger('pod-garbage-collector') }));
     }
     if (want.has('endpoint')) {
       const { EndpointsController } = await import('./endpoints/controller.js');
