@@ -26,3 +26,22 @@ test('creations and deletions must all be observed; a deletion counts once; reco
   e.delete('ns/b');
   assert.equal(e.pending('ns/b'), undefined);
 });
+
+test('raise adds to an outstanding record; a satisfied or expired one starts afresh', () => {
+  let t = 0;
+  const e = new Expectations(() => t);
+  e.raise('ns/set', 1);
+  e.raise('ns/set', 1);
+  e.raise('ns/set', 0, ['ns/web-3']);
+  assert.deepEqual(e.pending('ns/set'), { add: 2, del: 1 });
+  e.creationObserved('ns/set');
+  assert.equal(e.satisfied('ns/set'), false, 'one creation still outstanding');
+  e.creationObserved('ns/set');
+  e.deletionObserved('ns/set', 'ns/web-3');
+  assert.equal(e.satisfied('ns/set'), true);
+  e.raise('ns/set', 1);
+  assert.deepEqual(e.pending('ns/set'), { add: 1, del: 0 }, 'fresh record after satisfaction');
+  t += 6 * 60_000;
+  e.raise('ns/set', 1);
+  assert.deepEqual(e.pending('ns/set'), { add: 1, del: 0 }, 'fresh record after expiry');
+});

@@ -30,6 +30,21 @@ export class Expectations {
     this.records.set(key, { add: adds, dels: new Set(dels), at: this.now() });
   }
 
+  /**
+   * Adds to key's record (upstream RaiseExpectations): for controllers that issue several writes in one pass, each
+   * announced just before it is made. Starts a fresh record when none is outstanding or it expired.
+   */
+  raise(key: string, adds: number, dels: Iterable<string> = []): void {
+    const r = this.records.get(key);
+    if (!r || this.satisfied(key)) {
+      this.expect(key, adds, dels);
+      return;
+    }
+    r.add = Math.max(r.add, 0) + adds;
+    for (const d of dels) r.dels.add(d);
+    r.at = this.now();
+  }
+
   /** A creation for key was observed (or will never happen: call once per failed create). */
   creationObserved(key: string): void {
     const r = this.records.get(key);

@@ -386,7 +386,7 @@ export class StatefulSetController implements Controller {
       this.recorder.event(set, 'Warning', 'FailedCreate', `create Pod ${podName} in StatefulSet ${setName} failed error: ${errorMessage(e)}`);
       throw e;
     }
-    this.expectations.expect(key, 1);
+    this.expectations.raise(key, 1);
     try {
       await this.client.create(PODS, set.metadata.namespace, pod);
     } catch (e) {
@@ -468,7 +468,7 @@ export class StatefulSetController implements Controller {
   private async deleteMember(key: string, set: KubeObject, pod: KubeObject): Promise<void> {
     const setName = set.metadata.name ?? '';
     const podName = pod.metadata.name ?? '';
-    this.expectations.expect(key, 0, [objectKey(pod)]);
+    this.expectations.raise(key, 0, [objectKey(pod)]);
     try {
       await this.client.delete(PODS, pod.metadata.namespace, podName, { preconditions: { uid: pod.metadata.uid } });
     } catch (e) {
