@@ -12,6 +12,7 @@ import { parseResourceList, type ResourceList } from '../../api/quota/resources.
 import { formatQuantity, quantityMilliValueBig, quantityValueBig, type Quantity } from '../../api/quantity.js';
 import type { KubeObject } from '../../api/types.js';
 import type { AdmissionPlugin, Attributes } from '../admission.js';
+import { ObjectCache } from './cache.js';
 
 export const LIMIT_RANGER_ANNOTATION = 'kubernetes.io/limit-ranger';
 
@@ -192,9 +193,12 @@ export function limitRangerAdmission(kind: (group: string, plural: string) => Ki
     if (isPods(a)) return a.operation === 'CREATE';
     return isClaims(a) && (a.operation === 'CREATE' || a.operation === 'UPDATE');
   };
+  const cache = new ObjectCache(() => kind('', 'limitranges'));
+  // From the watch-fed cache once it has loaded, as upstream reads its lister.
   const ranges = async (a: Attributes): Promise<KubeObject[]> => {
     const def = kind('', 'limitranges');
-    return def ? (await a.store.list(def, a.namespace)).items : [];
+    if (!def) return [];
+    return cache.list(a.store, a.namespace) ?? (await a.store.list(def, a.namespace)).items;
   };
   return {
     name: 'LimitRanger',

@@ -9,6 +9,7 @@ import { SYSTEM_PRIORITY_CLASSES } from '../../api/kinds/scheduling/priorityclas
 import type { KindDef } from '../../api/kinds/types.js';
 import type { KubeObject } from '../../api/types.js';
 import type { AdmissionPlugin, Attributes } from '../admission.js';
+import { ObjectCache } from './cache.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -38,6 +39,8 @@ function mutatingName(o: KubeObject): string {
 
 export function priorityAdmission(kind: (group: string, plural: string) => KindDef | undefined): AdmissionPlugin {
   const classesDef = (): KindDef | undefined => kind('scheduling.k8s.io', 'priorityclasses');
+  // Pods read classes from a watch-fed cache (upstream: a lister); a class it lacks is looked up live.
+  const cache = new ObjectCache(classesDef);
   const isPods = (a: Attributes): boolean => a.def.group === '' && a.def.plural === 'pods';
   const isClasses = (a: Attributes): boolean => a.def === classesDef();
   const refuse = (a: Attributes, name: string, why: string): Error =>
@@ -62,7 +65,7 @@ export function priorityAdmission(kind: (group: string, plural: string) => KindD
     // class, so for such a pod those two values cannot be told from the user's: they are taken as unset.
     const named = className !== '';
     if (!named) {
-      const dpc = defaultPriorityClass((await a.store.list(def, undefined)).items);
+      const dpc = defaultPriorityClass(cache.list(a.store, undefined) ?? (await a.store.list(def, undefined)).items);
       if (dpc) {
         className = dpc.metadata.name ?? '';
         priority = Number(dpc.value);
@@ -72,7 +75,7 @@ export function priorityAdmission(kind: (group: string, plural: string) => KindD
         policy = DEFAULT_POLICY;
       }
     } else {
-      const pc = await a.store.tryGet(def, undefined, className);
+      const pc = cache.get(a.store, undefined, className) ?? (await a.store.tryGet(def, undefined, className));
       if (!pc) throw refuse(a, mutatingName(pod), `no PriorityClass with name ${className} was found`);
       priority = Number(pc.value);
       policy = str(pc.preemptionPolicy) || undefined;

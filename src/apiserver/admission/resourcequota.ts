@@ -14,6 +14,7 @@ import { parseResourceList, subtractNonNegative, type ResourceList } from '../..
 import type { KubeObject } from '../../api/types.js';
 import type { AdmissionPlugin, Attributes } from '../admission.js';
 import type { RequestContext, ResourceStore } from '../registry/store.js';
+import { ObjectCache } from './cache.js';
 
 export interface ResourceQuotaAdmissionOptions {
   now?: () => number;
@@ -60,6 +61,7 @@ export function resourceQuotaAdmission(kind: (group: string, plural: string) => 
   const now = opts.now ?? Date.now;
   const retries = opts.retries ?? 3;
   const serial = new NamespaceSerializer();
+  const cache = new ObjectCache(() => kind('', 'resourcequotas'));
 
   const list = async (store: ResourceStore, def: KindDef, ns: string): Promise<KubeObject[]> => (await store.list(def, ns)).items;
 
@@ -128,8 +130,10 @@ export function resourceQuotaAdmission(kind: (group: string, plural: string) => 
       if (!evaluatorFor(a.def.group, a.def.plural).handles(a.operation)) return;
       const def = kind('', 'resourcequotas');
       if (!def) return;
-      // Most namespaces have no quota: answer those without queueing behind other writes.
-      if (!(await list(a.store, def, ns)).length) return;
+      // Most namespaces have no quota: answer those from the cache, without queueing behind other writes. The
+      // charge itself always reads the quotas live.
+      const known = cache.list(a.store, ns) ?? (await list(a.store, def, ns));
+      if (!known.length) return;
       const charged = await serial.run(ns, async () => charge(a, def, ns, await list(a.store, def, ns)));
       if (charged.size && a.ctx) (a.ctx.onAbort ??= []).push(() => serial.run(ns, () => refund(a.store, def, ns, charged)));
     },
