@@ -80,7 +80,7 @@ test('a charge in flight is never undone; a decrease that holds is written', asy
   c.seed('pods', pod('a', '100m'));
   c.seed('pods', pod('b', '100m'));
   c.seed('resourcequotas', quota('q', { pods: '10' }));
-  const { rq, done } = await running(c, { releaseDelayMs: 300 });
+  const { rq, done } = await running(c, { releaseDelayMs: 500 });
   try {
     await until('first status', () => usedOf(c)?.pods === '2');
     // Admission charges a third pod, whose create has not reached the store yet, and something wakes the quota.
@@ -93,7 +93,7 @@ test('a charge in flight is never undone; a decrease that holds is written', asy
     await sleep(100);
     assert.equal(usedOf(c)?.pods, '3', 'held while the pod may still be on its way');
     await c.create(PODS, 'ns', pod('c', '100m'));
-    await sleep(400);
+    await sleep(600);
     assert.equal(usedOf(c)?.pods, '3');
     const written = c.actionsOf('update').filter((a) => a.resource === 'resourcequotas' && a.subresource === 'status').map((a) => ((a.detail as KubeObject).status as { used: Obj }).used.pods);
     assert.ok(!written.slice(1).some((p) => Number(p) < 3), `no write below the charge: ${written.join(',')}`);
