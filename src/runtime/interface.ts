@@ -248,8 +248,21 @@ export interface RuntimeVersion {
   runtimeApiVersion: string;
 }
 
+/** Errors a runtime reports in CRI terms (the gRPC status codes upstream's runtimes return). */
+export class RuntimeError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'NotFound' | 'DeadlineExceeded' | 'FailedPrecondition' | 'Unknown' = 'Unknown',
+  ) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
+
 export interface RuntimeService {
   version(): Promise<RuntimeVersion>;
+  /** CRI UpdateRuntimeConfig: the node's pod CIDR once the Node object has one (network-less runtimes omit it). */
+  updateRuntimeConfig?(config: { podCidr: string }): Promise<void>;
 
   runPodSandbox(config: PodSandboxConfig): Promise<string>;
   /** Stops every container of the sandbox (forcibly) and tears its network down; idempotent. */
@@ -269,7 +282,10 @@ export interface RuntimeService {
   /** Resolves when the container exits (for the kubelet's event loop instead of polling). */
   waitContainer(id: string): Promise<ContainerStatus>;
 
-  /** Runs cmd in the container and streams it; resolves with its exit code (probes use it without streams). */
+  /**
+   * Runs cmd in the container and streams it; resolves with its exit code (probes use it without streams).
+   * Past timeoutSeconds the process is killed and the call rejects with RuntimeError code DeadlineExceeded.
+   */
   exec(id: string, cmd: string[], io: StreamIO, timeoutSeconds?: number): Promise<number>;
   /** Attaches to the container's main process streams. */
   attach(id: string, io: StreamIO): Promise<void>;

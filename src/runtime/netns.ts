@@ -1,0 +1,80 @@
+// Namespaces of a pod without a holder process: network, IPC and UTS namespaces pinned to files by bind mounts
+// (`unshare --net=<file>`, as CRI-O's pinns), released by unmounting; and TCP connections made from inside a
+// network namespace (port-forward, hostPort checks) through a small relay process entered with nsenter.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { check, run } from './command.js';
+
+export interface PinnedNamespaces {
+  net?: string;
+  ipc?: string;
+  uts?: string;
+}
+
+/** Creates new namespaces pinned at the given paths (files created as needed); sets the UTS hostname. */
+export async function pinNamespaces(paths: PinnedNamespaces, hostname?: string): Promise<void> {
+  const args: string[] = [];
+  for (const [kind, path] of Object.entries(paths) as Array<[keyof PinnedNamespaces, string | undefined]>) {
+    if (!path) continue;
+    closeSync(openSync(path, 'a'));
+    args.push(`--${kind}=${path}`);
+  }
+  if (args.length === 0) return;
+  // The program runs inside the new namespaces: it sets the hostname there (lo comes up through CNI's loopback).
+  const script = paths.uts && hostname ? 'hostname "$1"' : 'true';
+  try {
+    await check('unshare', [...args, '--', '/bin/sh', '-c', script, 'sh', hostname ?? '']);
+  } catch (err) {
+    await releaseNamespaces(paths);
+    throw err;
+  }
+}
+
+/** Unmounts and deletes pinned namespace files; idempotent. */
+export async function releaseNamespaces(paths: PinnedNamespaces): Promise<void> {
+  for (const path of Object.values(paths) as Array<string | undefined>) {
+    if (!path || !existsSync(path)) continue;
+    const r = await run('umount', [path]);
+    if (r.code !== 0 && !/not mounted/.test(r.stderr)) throw new Error(`umount ${path}: ${r.stderr.trim()}`);
+    rmSync(path, { force: true });
+  }
+}
+
+const RELAY = fileURLToPath(new URL('./netns-relay.js', import.meta.url));
+
+/**
+ * A TCP connection to host:port made from inside the network namespace `netns` (directly when undefined).
+ * Resolves once connected; the stream's end closes the write side, destroy() drops the connection.
+ */
+export function dialInNetns(netns: string | undefined, host: string, port: number): Promise<Duplex> {
+  if (!netns) {
+    return new Promise((resolve, reject) => {
+      const s = connect({ host, port });
+      s.once('connect', () => resolve(s));
+      s.once('error', reject);
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn('nsenter', [`--net=${netns}`, '--', process.execPath, RELAY, host, String(port)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let errText = '';
+    let connected = false;
+    child.on('error', reject);
+    child.stderr.on('data', (d: Buffer) => {
+      errText += d.toString();
+      if (!connected && errText.startsWith('ok\n')) {
+        connected = true;
+        const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
+        duplex.on('close', () => child.kill('SIGKILL'));
+        resolve(duplex);
+      }
+    });
+    child.on('exit', (code) => {
+      if (!connected) reject(new Error(`connect ${host}:${port} in ${netns}: ${errText.trim() || `exit ${code}`}`));
+    });
+  });
+}
