@@ -4,6 +4,7 @@ const USAGE = `Usage: k8ts <command> [flags]
 
 Commands:
   server     Run the API server (and, later, the control plane and node agent)
+  image      Manage the node's images: import, ls, rm, pull
   version    Print the version
 
 Run 'k8ts <command> --help' for the flags of a command.`;
@@ -16,6 +17,11 @@ export async function main(argv: string[]): Promise<void> {
     case 'server': {
       const { runServer } = await import('./server.js');
       await runServer(rest);
+      return;
+    }
+    case 'image': {
+      const { runImage } = await import('./image.js');
+      await runImage(rest);
       return;
     }
     case 'version':
