@@ -1,8 +1,9 @@
 // `k8ts server`: start the API server over the chosen datastore, with the cluster PKI and admin kubeconfig, then
-// the in-process components (components.ts): controller manager and scheduler (leader-elected over etcd), simulated nodes.
+// the in-process components (components.ts): controller manager and scheduler (leader-elected over etcd), simulated nodes, cluster DNS.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
+import { isIP } from 'node:net';
 import { resolve, join } from 'node:path';
 import { AllowAuthenticatedAuthorizer, TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth.js';
 import { initFieldManager } from '../apiserver/fieldmanager.js';
@@ -11,6 +12,8 @@ import { ApiServer } from '../apiserver/server.js';
 import { openStore } from '../storage/index.js';
 import type { ManagerOptions } from '../controllers/manager.js';
 import type { SimulatedNodesOptions } from '../simnodes/simnodes.js';
+import type { ClusterDnsOptions } from '../dns/dns.js';
+import { parseUpstreams, type Upstream } from '../dns/upstream.js';
 import { startComponent, type ComponentSpec, type LeaderElectionConfig, type Started } from './components.js';
 import { FlagError, flagHelp, parseDuration, parseFlags } from './flags.js';
 import { VERSION } from './main.js';
@@ -30,6 +33,11 @@ const FLAGS = {
   'simulate-node-cpu': { type: 'string', default: '8', help: 'cpu capacity of each simulated node' },
   'simulate-node-memory': { type: 'string', default: '32Gi', help: 'memory capacity of each simulated node' },
   'simulate-node-pods': { type: 'number', default: 110, help: 'pod capacity of each simulated node (at most 254: one /24 of pod addresses each)' },
+  'cluster-domain': { type: 'string', default: 'cluster.local', help: 'the cluster DNS zone (src/dns)' },
+  'cluster-dns': { type: 'string', default: '10.43.0.10', help: 'ClusterIP of the kube-dns Service, created in kube-system when DNS is enabled' },
+  'dns-bind-address': { type: 'string', default: '127.0.0.1', help: 'address the cluster DNS server listens on (UDP and TCP)' },
+  'dns-port': { type: 'number', default: 0, help: 'port of the cluster DNS server; 0 disables DNS' },
+  'dns-upstream': { type: 'string', default: '', help: 'resolvers for names outside the cluster: host[:port],… or "none" (default: the nameservers of /etc/resolv.conf)' },
   'leader-elect': { type: 'string', default: 'auto', help: 'run the controller manager and scheduler only while holding their kube-system Leases: true, false, or auto (over etcd only)' },
   'leader-elect-lease-duration': { type: 'string', default: '15s', help: 'how long a stand-by waits after the last renewal before taking over' },
   'leader-elect-renew-deadline': { type: 'string', default: '10s', help: 'how long the leader keeps trying to renew before it stops leading' },
@@ -111,6 +119,24 @@ function simulatedNodes(opts: SimulatedNodesOptions): ComponentSpec {
 }
 
 /**
+ * Cluster DNS as its own client (src/dns): every server runs one, answering from its informers on
+ * --dns-bind-address:--dns-port, and makes sure the kube-dns Service exists (as k3s applies its CoreDNS manifest).
+ */
+function clusterDns(opts: ClusterDnsOptions): ComponentSpec {
+  return {
+    name: 'cluster-dns',
+    certFile: 'cluster-dns',
+    user: 'system:k8ts:cluster-dns',
+    userAgent: 'k8ts-cluster-dns',
+    make: async (client, log) => {
+      const { ClusterDNS } = await import('../dns/dns.js');
+      const dns = new ClusterDNS(client, { ...opts, log });
+      return { start: () => dns.start(), stop: () => dns.stop() };
+    },
+  };
+}
+
+/**
  * --leader-elect: "true" always elects, "false" never, "auto" (default) elects over etcd only — a SQLite file
  * admits one server, so there is nobody to stand by for (and a restart need not wait out the old lease).
  */
@@ -134,6 +160,23 @@ function checkSimulateFlags(nodes: number, pods: number): void {
   if (!Number.isInteger(pods) || pods < 1 || pods > 254) throw new FlagError(`invalid --simulate-node-pods ${pods} (want 1–254)`);
 }
 
+/** The DNS flags: a port (0 disables), an IPv4/IPv6 --cluster-dns, and the upstream list ("none": no forwarding). */
+function dnsOptions(f: { 'cluster-domain': string; 'cluster-dns': string; 'dns-bind-address': string; 'dns-port': number; 'dns-upstream': string }): ClusterDnsOptions | undefined {
+  const port = f['dns-port'];
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError(`invalid --dns-port ${port} (want 0–65535; 0 disables DNS)`);
+  const zone = f['cluster-domain'].replace(/\.$/, '');
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i.test(zone)) throw new FlagError(`invalid --cluster-domain "${f['cluster-domain']}"`);
+  if (isIP(f['cluster-dns']) === 0) throw new FlagError(`invalid --cluster-dns "${f['cluster-dns']}" (want an IP address)`);
+  if (port === 0) return undefined;
+  let upstreams: Upstream[] | undefined;
+  try {
+    upstreams = f['dns-upstream'] === 'none' ? [] : f['dns-upstream'] ? parseUpstreams(f['dns-upstream']) : undefined;
+  } catch (e) {
+    throw new FlagError(`invalid --dns-upstream "${f['dns-upstream']}": ${(e as Error).message}`);
+  }
+  return { zone, clusterDNS: f['cluster-dns'], bindAddress: f['dns-bind-address'], port, upstreams };
+}
+
 function parsePortRange(s: string): [number, number] {
   const m = /^(\d+)-(\d+)$/.exec(s);
   if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) > 65535) throw new FlagError(`invalid --service-node-port-range "${s}" (want e.g. 30000-32767)`);
@@ -147,6 +190,7 @@ export async function runServer(argv: string[]): Promise<void> {
   let datastore: string;
   let nodeGraceMs: number;
   let podGCQuarantineMs: number;
+  let dns: ClusterDnsOptions | undefined;
   try {
     f = parseFlags(FLAGS, argv);
     nodePortRange = parsePortRange(f['service-node-port-range']);
@@ -156,6 +200,7 @@ export async function runServer(argv: string[]): Promise<void> {
     nodeGraceMs = parseDuration(f['node-monitor-grace-period']);
     podGCQuarantineMs = parseDuration(f['pod-gc-quarantine']);
     if (nodeGraceMs < 1000) throw new FlagError('--node-monitor-grace-period must be at least 1s');
+    dns = dnsOptions(f);
   } catch (e) {
     if (e instanceof FlagError && e.message === 'help') {
       console.log(`Usage: k8ts server [flags]\n\nFlags:\n${flagHelp(FLAGS)}`);
@@ -223,6 +268,8 @@ export async function runServer(argv: string[]): Promise<void> {
       ),
     );
   }
+
+  if (dns) components.push(launch(clusterDns(dns)));
 
   let stopping = false;
   const stop = (sig: string) => {
