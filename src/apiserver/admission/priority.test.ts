@@ -70,6 +70,11 @@ test('the globalDefault class applies to pods naming none; only one default may 
   const p = await rs.create(PODS, 'ns', pod('p'), ctx());
   assert.deepEqual([specOf(p).priorityClassName, specOf(p).priority, specOf(p).preemptionPolicy], ['low', 10, 'PreemptLowerPriority']);
   assert.equal(
+    await refused(rs.create(PODS, 'ns', pod('zero', { priority: 0 }), ctx())),
+    'pods "zero" is forbidden: the integer value of priority (0) must not be provided in pod spec; priority admission controller computed 10 from the given PriorityClass name',
+    'an explicit 0 is a value like any other',
+  );
+  assert.equal(
     await refused(rs.create(PCS, undefined, pc('other', 20, { globalDefault: true }), ctx())),
     'priorityclasses.scheduling.k8s.io "other" is forbidden: PriorityClass low is already marked as default. Only one default can exist',
   );

@@ -61,10 +61,7 @@ export function priorityAdmission(kind: (group: string, plural: string) => KindD
     let className = str(spec.priorityClassName);
     let priority: number;
     let policy: string | undefined;
-    // The pod strategy's create defaults already wrote priority 0 / PreemptLowerPriority for a pod naming no
-    // class, so for such a pod those two values cannot be told from the user's: they are taken as unset.
-    const named = className !== '';
-    if (!named) {
+    if (!className) {
       const dpc = defaultPriorityClass(cache.list(a.store, undefined) ?? (await a.store.list(def, undefined)).items);
       if (dpc) {
         className = dpc.metadata.name ?? '';
@@ -82,12 +79,12 @@ export function priorityAdmission(kind: (group: string, plural: string) => KindD
     }
     if (className) spec.priorityClassName = className;
     const givenPriority = spec.priority;
-    if (isSet(givenPriority) && givenPriority !== priority && (named || givenPriority !== DEFAULT_PRIORITY))
+    if (isSet(givenPriority) && givenPriority !== priority)
       throw refuse(a, mutatingName(pod), `the integer value of priority (${String(givenPriority)}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`);
     spec.priority = priority;
     if (policy) {
       const given = spec.preemptionPolicy;
-      if (isSet(given) && given !== policy && (named || given !== DEFAULT_POLICY))
+      if (isSet(given) && given !== policy)
         throw refuse(a, mutatingName(pod), `the string value of PreemptionPolicy (${String(given)}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`);
       spec.preemptionPolicy = policy;
     }

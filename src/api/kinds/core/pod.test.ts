@@ -40,8 +40,6 @@ test('create: `kubectl run web --image=nginx:1.25` becomes what upstream stores'
     enableServiceLinks: true,
     serviceAccountName: 'default',
     serviceAccount: 'default',
-    priority: 0,
-    preemptionPolicy: 'PreemptLowerPriority',
   });
   assert.deepEqual(obj.status, { phase: 'Pending', qosClass: 'BestEffort' });
 });
@@ -66,11 +64,11 @@ test('create: ephemeral containers are rejected, image whitespace too', () => {
   assert.deepEqual(errs, ['spec.containers[0].image: Invalid value: " nginx": must not have leading or trailing whitespace', 'spec.ephemeralContainers: Forbidden: cannot be set on create']);
 });
 
-test('admissionDefaults keeps explicit service accounts (tolerations are the DefaultTolerationSeconds plugin\'s)', () => {
+test('admissionDefaults keeps explicit service accounts (priority and tolerations are admission plugins\')', () => {
   const p = newPod({ serviceAccountName: 'builder', priorityClassName: 'system-node-critical' });
   admissionDefaults(p);
   assert.equal((p.spec as Obj).serviceAccountName, 'builder');
-  assert.equal((p.spec as Obj).priority, 2000001000);
+  assert.equal((p.spec as Obj).priority, undefined, 'resolved by the Priority admission plugin');
 });
 
 test('update: image changes are allowed, other spec changes are forbidden with upstream text', () => {

@@ -49,13 +49,10 @@ export function defaultPodOnly(pod: KubeObject): void {
       for (const p of objs(c.ports)) if (!p.hostPort) p.hostPort = p.containerPort;
 }
 
-const SYSTEM_PRIORITY_CLASSES: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
-
 /**
- * What upstream's admission plugins add to a new Pod: ServiceAccount (spec.serviceAccountName "default") and
- * Priority (priority 0 / built-in system classes, preemptionPolicy PreemptLowerPriority). Runs on create only.
- * Token volume projection of the ServiceAccount plugin, user PriorityClass lookup and DefaultTolerationSeconds
- * (configurable seconds: apiserver/admission/defaulttolerationseconds.ts) are left to the admission chain.
+ * What upstream's ServiceAccount admission adds to a new Pod: spec.serviceAccountName "default". Runs on create
+ * only. Token volume projection, Priority (apiserver/admission/priority.ts: spec.priority and preemptionPolicy
+ * from the PriorityClass) and DefaultTolerationSeconds are left to the admission chain.
  */
 export function admissionDefaults(pod: KubeObject): void {
   const spec = obj(pod.spec);
@@ -65,12 +62,6 @@ export function admissionDefaults(pod: KubeObject): void {
     spec.serviceAccountName = 'default';
     spec.serviceAccount = 'default';
   }
-  const pcName = str(spec.priorityClassName);
-  if (spec.priority === undefined || spec.priority === null) {
-    if (!pcName) spec.priority = 0;
-    else if (pcName in SYSTEM_PRIORITY_CLASSES) spec.priority = SYSTEM_PRIORITY_CLASSES[pcName];
-  }
-  if ((spec.preemptionPolicy === undefined || spec.preemptionPolicy === null) && (!pcName || pcName in SYSTEM_PRIORITY_CLASSES)) spec.preemptionPolicy = 'PreemptLowerPriority';
 }
 
 // Objects currently inside a create request (prepareForCreate → validate of the same call), for create-only checks.
