@@ -3,7 +3,7 @@
 // and a `cri` (containerd) runtime plug in as further drivers. Nothing is skipped: what cannot work here fails loudly.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Duplex } from 'node:stream';
@@ -26,6 +26,8 @@ interface Driver {
   cgroupPrefix: string;
   /** A TCP connection to the node's address `host:port` from the node's own network (hostPort checks). */
   dialNode(host: string, port: number): Promise<Duplex>;
+  /** `net:[inode]` of the node's network namespace, as a hostNetwork container sees it in /proc/self/ns/net. */
+  nodeNetns(): string;
   /** Anything the runtime left behind after every sandbox was removed (mounts, netns, cgroups, veths, files). */
   leftovers(): Promise<string[]>;
 }
@@ -56,6 +58,9 @@ function runcDriver(): Driver {
     },
     async open() {
       return openRuncRuntime({ root: join(tmp, 'runtime'), images: images!, podCidr: d.podCidr, hostNetns: host!.path });
+    },
+    nodeNetns() {
+      return `net:[${statSync(host!.path).ino}]`;
     },
     dialNode(h, port) {
       return dialInNetns(host!.path, h, port);
@@ -246,6 +251,14 @@ for (const driver of drivers) {
       await rt.runtime.removePodSandbox(b);
     });
 
+    it('a hostNetwork sandbox runs its containers in the node network namespace', async () => {
+      const sid = await runPod('hostnet', { hostNetwork: true });
+      assert.equal((await rt.runtime.podSandboxStatus(sid)).network.ip, '');
+      const cid = await runContainer(sid, 'main', ['sleep', '1000']);
+      assert.equal((await execOut(cid, ['readlink', '/proc/self/ns/net'])).out.trim(), driver.nodeNetns());
+      await rt.runtime.removePodSandbox(sid);
+    });
+
     it('containers log in CRI format and report exit codes (0 Completed, 3 Error)', async () => {
       const sid = await runPod('logs');
       const ok = await runContainer(sid, 'ok', ['sh', '-c', 'echo out; echo err >&2; printf partial']);
@@ -322,6 +335,40 @@ for (const driver of drivers) {
         rt.runtime.exec(cid, ['sleep', '30'], { tty: false }, 1),
         (e: unknown) => e instanceof RuntimeError && e.code === 'DeadlineExceeded',
       );
+      await rt.runtime.removePodSandbox(sid);
+    });
+
+    it('a TTY exec follows resizes; attach streams output; the log reopens after rotation', async () => {
+      const sid = await runPod('streams');
+      const cid = await runContainer(sid, 'ticker', ['sh', '-c', 'while true; do echo tick; sleep 0.1; done']);
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (d: Buffer) => (text += d.toString()));
+      const code = await rt.runtime.exec(cid, ['sh', '-c', 'sleep 0.5; stty size'], {
+        stdout: out,
+        tty: true,
+        onResize: (listener) => setTimeout(() => listener({ width: 100, height: 40 }), 150),
+      }, 10);
+      assert.equal(code, 0);
+      assert.match(text, /40 100/);
+
+      const attached = new PassThrough();
+      let seen = '';
+      attached.on('data', (d: Buffer) => (seen += d.toString()));
+      const attaching = rt.runtime.attach(cid, { stdout: attached, tty: false });
+      while (!seen.includes('tick\n')) await new Promise((r) => setTimeout(r, 50));
+
+      const { logPath } = await rt.runtime.containerStatus(cid);
+      renameSync(logPath, `${logPath}.1`);
+      await rt.runtime.reopenContainerLog(cid);
+      let fresh = '';
+      for (let i = 0; i < 40 && !fresh.includes('stdout F tick'); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        fresh = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+      }
+      assert.match(fresh, /stdout F tick/);
+      await rt.runtime.stopContainer(cid, 0);
+      await attaching; // ends when the container exits
       await rt.runtime.removePodSandbox(sid);
     });
 

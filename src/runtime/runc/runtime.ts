@@ -541,6 +541,7 @@ export class RuncRuntime implements RuntimeService {
     } catch (err) {
       this.containers.delete(id);
       await run(this.runc, ['--root', join(this.root, 'runc'), 'delete', '--force', id]);
+      // Best effort: the create error is the one to report; removeContainer-style cleanup cannot run on a half record.
       await this.images.removeRootfs(id).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
       rmSync(join(this.root, 'sock', id), { force: true });

@@ -183,17 +183,17 @@ describe('resolveUser', () => {
   const passwd = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\napp:x:1000:1000::/home/app:/bin/sh\n';
   const group = 'root:x:0:\nwheel:x:10:app\napp:x:1000:\nstaff:x:50:\n';
   const cases: Array<[string, Parameters<typeof resolveUser>[0], string | undefined, ReturnType<typeof resolveUser> | RegExp]> = [
-    ['default root', {}, undefined, { uid: 0, gid: 0, additionalGids: [] }],
-    ['image name', {}, 'app', { uid: 1000, gid: 1000, additionalGids: [10] }],
-    ['image uid:group name', {}, '65534:staff', { uid: 65534, gid: 50, additionalGids: [] }],
-    ['runAsUser over image', { runAsUser: 1000 }, 'nobody', { uid: 1000, gid: 1000, additionalGids: [10] }],
-    ['runAsUser unknown uid', { runAsUser: 4242 }, undefined, { uid: 4242, gid: 0, additionalGids: [] }],
-    ['runAsGroup + supplemental', { runAsUser: 1000, runAsGroup: 7, supplementalGroups: [7, 8] }, undefined, { uid: 1000, gid: 7, additionalGids: [10, 8] }],
+    ['default root', {}, undefined, { uid: 0, gid: 0, additionalGids: [0] }],
+    ['image name', {}, 'app', { uid: 1000, gid: 1000, additionalGids: [1000, 10] }],
+    ['image uid:group name', {}, '65534:staff', { uid: 65534, gid: 50, additionalGids: [50] }],
+    ['runAsUser over image', { runAsUser: 1000 }, 'nobody', { uid: 1000, gid: 1000, additionalGids: [1000, 10] }],
+    ['runAsUser unknown uid', { runAsUser: 4242 }, undefined, { uid: 4242, gid: 0, additionalGids: [0] }],
+    ['runAsGroup + supplemental', { runAsUser: 1000, runAsGroup: 7, supplementalGroups: [7, 8] }, undefined, { uid: 1000, gid: 7, additionalGids: [7, 10, 8] }],
     ['unknown user', {}, 'ghost', /unable to find user ghost/],
     ['unknown group', {}, '1:ghosts', /unable to find group ghosts/],
     ['runAsNonRoot root', { runAsNonRoot: true }, undefined, /runAsNonRoot and image will run as root/],
     ['runAsNonRoot named', { runAsNonRoot: true }, 'app', /non-numeric user/],
-    ['runAsNonRoot numeric ok', { runAsNonRoot: true }, '1000', { uid: 1000, gid: 1000, additionalGids: [10] }],
+    ['runAsNonRoot numeric ok', { runAsNonRoot: true }, '1000', { uid: 1000, gid: 1000, additionalGids: [1000, 10] }],
   ];
   for (const [name, sc, imageUser, want] of cases) {
     it(name, () => {

@@ -261,7 +261,8 @@ export function resolveUser(
   if (sc.runAsGroup !== undefined) gid = sc.runAsGroup;
   if (sc.runAsNonRoot && uid === 0) throw new Error('container has runAsNonRoot and image will run as root');
   const primary = gid ?? 0;
-  const extra = new Set<number>();
+  // The primary group leads the supplementary list, as after initgroups (what `id` shows on a login).
+  const extra = new Set<number>([primary]);
   if (userName !== undefined) for (const g of groups) if (g.members.includes(userName) && g.gid !== primary) extra.add(g.gid);
   for (const g of sc.supplementalGroups ?? []) if (g !== primary) extra.add(g);
   return { uid, gid: primary, additionalGids: [...extra] };
