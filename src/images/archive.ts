@@ -102,6 +102,22 @@ function normaliseName(name: string | undefined): string | undefined {
   }
 }
 
+/** Runs at most n of the given tasks at once. */
+function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
 /** Imports the images an OCI-layout or docker-archive tar holds (gzip-compressed tars too). */
 export async function importArchive(store: ImageStore, tarPath: string, platform: Platform = nodePlatform()): Promise<Image[]> {
   const lease = await store.lease();
@@ -176,10 +192,11 @@ export async function importArchive(store: ImageStore, tarPath: string, platform
     if (commit.length === 0) throw new ArchiveError(`${tarPath} holds no image for platform ${platformString(platform)}`);
 
     const images: Image[] = [];
+    const unpackLimit = limiter(3);
     for (const { c, manifest, mediaType, config } of commit) {
       const diffIds = config.rootfs?.diff_ids ?? [];
       if (diffIds.length !== manifest.layers.length) throw new ArchiveError(`manifest ${c.manifest.digest} has ${manifest.layers.length} layers but its config lists ${diffIds.length} diff_ids`);
-      for (const [i, l] of manifest.layers.entries()) await store.unpack(l.digest, diffIds[i]!, lease);
+      await Promise.all(manifest.layers.map((l, i) => unpackLimit(() => store.unpack(l.digest, diffIds[i]!, lease))));
       const repoDigests = c.topDigest ? c.names.map((n) => `${repositoryName(parseReference(n))}@${c.topDigest}`) : [];
       images.push(
         await store.commitImage({

@@ -68,7 +68,7 @@ async function limit<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Pro
   );
 }
 
-/** The entry's path relative to the layer root, or '' for the root itself; throws on paths leaving the root. */
+/** The entry's path relative to the layer root ('' for the root itself); `..` is clamped at the root. */
 export function cleanPath(name: string): string {
   const n = posix.normalize('/' + name).slice(1).replace(/\/+$/, '');
   if (n.split('/').includes('..')) throw new LayerError(`layer entry "${name}" escapes the layer root`);
@@ -112,8 +112,8 @@ async function openDecompressed(blobPath: string): Promise<Readable[]> {
 
 /**
  * Unpacks the layer blob at `blobPath` into `dest` (created; must not exist). Ownership, modes (incl. setuid),
- * mtimes, hard and symbolic links, device nodes and fifos are kept; entries that would leave `dest` (`..`, or
- * a parent that is a symlink) fail the unpack.
+ * mtimes, hard and symbolic links, device nodes and fifos are kept; names cannot leave `dest` (`..` is clamped
+ * at the root as containerd does) and an entry below a symlink, or a hard link to nothing in the layer, fails it.
  */
 export async function unpackLayer(blobPath: string, dest: string): Promise<UnpackResult> {
   await fsp.mkdir(dest, { recursive: false, mode: 0o755 });
@@ -282,6 +282,11 @@ export async function unpackLayer(blobPath: string, dest: string): Promise<Unpac
     throw e;
   }
 
+  // Nothing lies beneath an opaque directory to hide, and overlayfs lists a whiteout in a directory no lower
+  // layer shares as a plain device: drop those.
+  for (const [rel, sp] of specials) {
+    if (sp.kind === 'whiteout' && opaque.has(posix.dirname(rel) === '.' ? '' : posix.dirname(rel))) specials.delete(rel);
+  }
   // Device nodes and whiteouts need mknod(2), opaque markers and xattrs setxattr(2): helpers, a few per layer.
   await limit([...specials], 8, async ([rel, s]) => {
     const p = abs(rel);

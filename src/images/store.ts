@@ -553,14 +553,17 @@ export class ImageStore {
   /** A lease for an operation that writes blobs and layers before committing an image; release it in `finally`. */
   async lease(): Promise<Lease> {
     const entry = { file: join(this.leasesDir, `${process.pid}-${++this.leaseSeq}-${randomBytes(3).toString('hex')}.json`), held: new Set<string>() };
-    await writeFileAtomic(entry.file, '[]');
+    await fsp.writeFile(entry.file, '[]');
     return {
       add: async (digests: string[]) => {
         const fresh = digests.filter((d) => !entry.held.has(d));
         if (fresh.length === 0) return;
         await this.locked(async () => {
           for (const d of fresh) entry.held.add(d);
-          await writeFileAtomic(entry.file, JSON.stringify([...entry.held]));
+          // Atomic but not durable: a lease only matters while its process lives.
+          const tmp = `${entry.file}.tmp`;
+          await fsp.writeFile(tmp, JSON.stringify([...entry.held]));
+          await fsp.rename(tmp, entry.file);
         });
       },
       release: async () => {
