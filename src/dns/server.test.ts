@@ -11,7 +11,7 @@ import * as dnsPacket from 'dns-packet';
 import type { Packet, RecordType } from 'dns-packet';
 import { resolve, type DnsConfig } from './answer.js';
 import { ClusterRecords } from './records.js';
-import { DnsServer } from './server.js';
+import { compressNames, DnsServer } from './server.js';
 
 const cfg: DnsConfig = { zone: 'cluster.local', ttl: 5, dnsIP: '10.43.0.10' };
 
@@ -181,7 +181,12 @@ test('ExternalName: the CNAME and the target records from upstream', async () =>
   assert.deepEqual(r.answers!.map((a) => `${a.name} ${a.type} ${(a as { data: unknown }).data}`), ['ext.default.svc.cluster.local CNAME www.example.com', 'www.example.com A 192.0.2.1']);
 });
 
-test('UDP replies over the client buffer are truncated; TCP and a large EDNS buffer get them whole', async () => {
+test('UDP replies over the client buffer lose additionals first, then are truncated; TCP and a large EDNS buffer get them whole', async () => {
+  const srv = await ask(server.port, '_http._tcp.big.default.svc.cluster.local', 'SRV', 'tcp');
+  assert.equal(srv.answers!.length, 100);
+  assert.equal(srv.additionals!.length, 100);
+  const srvUdp = await ask(server.port, '_http._tcp.big.default.svc.cluster.local', 'SRV');
+  assert.equal(srvUdp.flag_tc, true, '100 SRV records do not fit 512 bytes');
   const small = await ask(server.port, 'big.default.svc.cluster.local', 'A');
   assert.equal(small.flag_tc, true);
   assert.equal(small.answers!.length, 0);
@@ -217,4 +222,34 @@ test('garbage gets FORMERR (or nothing when too short to answer); several questi
   assert.equal(await server.handle(Buffer.from([1, 2, 3]), false), undefined);
   const two = dnsPacket.encode({ type: 'query', id: 9, questions: [{ name: 'a.cluster.local', type: 'A' }, { name: 'b.cluster.local', type: 'A' }] });
   assert.equal((dnsPacket.decode((await server.handle(two, false))!) as { rcode?: string }).rcode, 'FORMERR');
+});
+
+test('name compression: decodes to the same message, much shorter; SRV targets stay whole but are pointed to', () => {
+  const q = 'web.default.svc.cluster.local';
+  const packet: Packet = {
+    type: 'response',
+    id: 7,
+    flags: dnsPacket.AUTHORITATIVE_ANSWER,
+    questions: [{ name: q, type: 'SRV', class: 'IN' }],
+    answers: [
+      { name: q, type: 'SRV', ttl: 5, class: 'IN', data: { priority: 0, weight: 50, port: 80, target: `web-0.${q}` } },
+      { name: q, type: 'SRV', ttl: 5, class: 'IN', data: { priority: 0, weight: 50, port: 80, target: `web-1.${q}` } },
+      { name: q, type: 'CNAME', ttl: 5, class: 'IN', data: `other.${q}` },
+      { name: q, type: 'PTR', ttl: 5, class: 'IN', data: 'x.cluster.local' },
+    ],
+    authorities: [{ name: 'cluster.local', type: 'SOA', ttl: 5, class: 'IN', data: { mname: 'ns.dns.cluster.local', rname: 'hostmaster.cluster.local', serial: 1, refresh: 7200, retry: 1800, expire: 86400, minimum: 5 } }],
+    additionals: [
+      { name: `web-0.${q}`, type: 'A', ttl: 5, class: 'IN', data: '10.0.0.1' },
+      { name: `web-1.${q}`, type: 'A', ttl: 5, class: 'IN', data: '10.0.0.2' },
+      { type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] },
+    ],
+  };
+  const plain = dnsPacket.encode(packet);
+  const small = compressNames(plain);
+  assert.ok(small.length < plain.length * 0.6, `${small.length} vs ${plain.length}`);
+  assert.deepEqual(dnsPacket.decode(small), dnsPacket.decode(plain));
+  // The SRV targets are written in full (RFC 2782): their labels appear verbatim.
+  assert.ok(small.includes(Buffer.from('\x05web-0\x03web\x07default', 'latin1')));
+  assert.ok(small.includes(Buffer.from('\x05web-1\x03web\x07default', 'latin1')));
+  assert.deepEqual(compressNames(Buffer.from([1, 2, 3])), Buffer.from([1, 2, 3]));
 });

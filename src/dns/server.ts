@@ -1,7 +1,8 @@
 // The DNS wire server: UDP and TCP (RFC 1035 two-byte length framing) on one address and port, messages
 // decoded and encoded with dns-packet. Each query goes to the answer function (answer.ts over the cluster
 // records); what it does not own is relayed to the upstream resolvers. UDP replies larger than the client's
-// buffer (512 bytes, or its EDNS size) are sent truncated (TC) so the client asks again over TCP.
+// buffer (512 bytes, or its EDNS size) lose their additional records first, then are sent truncated (TC) so the
+// client asks again over TCP.
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -185,48 +186,111 @@ export class DnsServer {
     if (r.authoritative) flags |= dnsPacket.AUTHORITATIVE_ANSWER;
     const opt: Record[] = r.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_BUFFER, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }] : [];
     const packet: Packet = { type: 'response', id: r.id, flags, questions: r.questions, answers: r.answers, authorities: r.authorities, additionals: [...r.additionals, ...opt] };
-    const out = compressOwnerNames(dnsPacket.encode(packet));
+    const out = compressNames(dnsPacket.encode(packet));
     if (tcp || out.length <= maxUdp) return out;
+    // Additional records may go without saying so (RFC 2181 §9); only a cut answer sets TC.
+    const lean = compressNames(dnsPacket.encode({ ...packet, additionals: opt }));
+    if (lean.length <= maxUdp) return lean;
     return dnsPacket.encode({ ...packet, flags: flags | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [], additionals: opt });
   }
 }
 
-/** Bytes of the name starting at `off` (labels up to and including the root), or -1 if malformed/compressed. */
-function nameLength(buf: Buffer, off: number): number {
+/** The labels of the uncompressed name at `off` and the offset after it; undefined on a pointer or overrun. */
+function readName(buf: Buffer, off: number): { labels: Buffer[]; end: number } | undefined {
+  const labels: Buffer[] = [];
   let i = off;
   while (i < buf.length) {
     const len = buf[i]!;
-    if (len === 0) return i + 1 - off;
-    if ((len & 0xc0) !== 0) return -1;
+    if (len === 0) return { labels, end: i + 1 };
+    if ((len & 0xc0) !== 0 || i + 1 + len > buf.length) return undefined;
+    labels.push(buf.subarray(i + 1, i + 1 + len));
     i += 1 + len;
   }
-  return -1;
+  return undefined;
 }
 
+/** RDATA layouts with names: [bytes before the name, whether the name may be compressed, bytes after]. */
+const RDATA_NAMES: { [type: number]: Array<{ skip: number; compress: boolean }> } = {
+  2: [{ skip: 0, compress: true }], // NS
+  5: [{ skip: 0, compress: true }], // CNAME
+  12: [{ skip: 0, compress: true }], // PTR
+  6: [{ skip: 0, compress: true }, { skip: 0, compress: true }], // SOA mname, rname (+ 20 bytes)
+  15: [{ skip: 2, compress: true }], // MX
+  // SRV: the target must not be compressed (RFC 2782), but later names may point into it.
+  33: [{ skip: 6, compress: false }],
+};
+
 /**
- * Replaces every record owner name equal to the question name with a pointer to it (RFC 1035 §4.1.4).
- * dns-packet writes names uncompressed; most answers repeat the question name, so this keeps answers of a few
- * dozen addresses under 512 bytes as CoreDNS's are. Names inside RDATA are left as written; nothing ever points
- * into them, so shortening the message before them is safe.
+ * Name compression (RFC 1035 §4.1.4) over a message dns-packet encoded, which writes every name in full: each
+ * name becomes a pointer to an earlier occurrence of its longest known suffix. Owner names, and names inside NS,
+ * CNAME, PTR, SOA and MX data, are compressed; SRV targets are written whole but may be pointed to (as CoreDNS's
+ * answers do, where the additional A records name the SRV targets). Keeps answers of a few dozen records under
+ * 512 bytes. Returns the input unchanged if it is not what dns-packet writes.
  */
-export function compressOwnerNames(buf: Buffer): Buffer {
-  if (buf.length < 12 || buf.readUInt16BE(4) !== 1) return buf;
-  const qLen = nameLength(buf, 12);
-  if (qLen <= 2) return buf;
-  const qname = buf.subarray(12, 12 + qLen);
-  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
-  const parts: Buffer[] = [buf.subarray(0, 12 + qLen + 4)];
-  let off = 12 + qLen + 4;
-  const pointer = Buffer.from([0xc0, 12]);
-  for (let n = 0; n < records; n++) {
-    const len = nameLength(buf, off);
-    if (len < 0 || off + len + 10 > buf.length) return buf;
-    const rdLen = buf.readUInt16BE(off + len + 8);
-    const end = off + len + 10 + rdLen;
-    if (end > buf.length) return buf;
-    parts.push(len === qLen && buf.subarray(off, off + len).equals(qname) ? pointer : buf.subarray(off, off + len), buf.subarray(off + len, end));
-    off = end;
+export function compressNames(buf: Buffer): Buffer {
+  if (buf.length < 12) return buf;
+  const counts = [buf.readUInt16BE(4), buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10)];
+  const chunks: Buffer[] = [buf.subarray(0, 12)];
+  let size = 12;
+  const dict = new Map<string, number>();
+  const emit = (b: Buffer) => {
+    chunks.push(b);
+    size += b.length;
+  };
+  const writeName = (labels: Buffer[], compress: boolean) => {
+    for (let i = 0; i < labels.length; i++) {
+      const key = labels.slice(i).map((l) => l.toString('latin1')).join('\u0000');
+      const at = dict.get(key);
+      if (compress && at !== undefined) {
+        emit(Buffer.from([0xc0 | (at >> 8), at & 0xff]));
+        return;
+      }
+      if (at === undefined && size < 0x3fff) dict.set(key, size);
+      emit(Buffer.concat([Buffer.from([labels[i]!.length]), labels[i]!]));
+    }
+    emit(Buffer.from([0]));
+  };
+  let off = 12;
+  for (let n = 0; n < counts[0]!; n++) {
+    const name = readName(buf, off);
+    if (!name || name.end + 4 > buf.length) return buf;
+    writeName(name.labels, true);
+    emit(buf.subarray(name.end, name.end + 4));
+    off = name.end + 4;
+  }
+  for (let n = 0; n < counts[1]!; n++) {
+    const name = readName(buf, off);
+    if (!name || name.end + 10 > buf.length) return buf;
+    writeName(name.labels, true);
+    const fixed = name.end;
+    const type = buf.readUInt16BE(fixed);
+    const rdLen = buf.readUInt16BE(fixed + 8);
+    const rdStart = fixed + 10;
+    const rdEnd = rdStart + rdLen;
+    if (rdEnd > buf.length) return buf;
+    emit(buf.subarray(fixed, fixed + 8));
+    const lenAt = chunks.length;
+    emit(Buffer.alloc(2));
+    const before = size;
+    const layout = RDATA_NAMES[type];
+    if (!layout) emit(buf.subarray(rdStart, rdEnd));
+    else {
+      let p = rdStart;
+      for (const part of layout) {
+        emit(buf.subarray(p, p + part.skip));
+        p += part.skip;
+        const rn = readName(buf, p);
+        if (!rn || rn.end > rdEnd) return buf;
+        writeName(rn.labels, part.compress);
+        p = rn.end;
+      }
+      emit(buf.subarray(p, rdEnd));
+    }
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(size - before, 0);
+    chunks[lenAt] = len;
+    off = rdEnd;
   }
   if (off !== buf.length) return buf;
-  return Buffer.concat(parts);
+  return Buffer.concat(chunks);
 }
