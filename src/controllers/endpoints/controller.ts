@@ -145,7 +145,9 @@ export class EndpointsController implements Controller {
     const next: KubeObject = current ? structuredClone(current) : { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: ns } };
     next.apiVersion ??= 'v1';
     next.kind ??= 'Endpoints';
-    next.subsets = finalSubsets;
+    // An empty list is absent on the wire (omitempty), as upstream's Endpoints without addresses read back.
+    if (finalSubsets.length) next.subsets = finalSubsets;
+    else delete next.subsets;
     const labels: Record<string, string> = { ...(svc.metadata.labels ?? {}) };
     if (isServiceIPSet(svc)) delete labels[HEADLESS_LABEL];
     else labels[HEADLESS_LABEL] = '';
