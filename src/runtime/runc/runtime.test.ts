@@ -2,7 +2,7 @@
 // security context (user, read-only root), and the errors the kubelet turns into reasons. In a test-host netns.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -123,11 +123,41 @@ describe('runc runtime', { timeout: 60_000 }, () => {
     await rt.removePodSandbox(sid);
   });
 
+  it('bind mounts (rw, ro), tmpfs, sandbox sysctls and a privileged container', async () => {
+    const sb = { ...sandboxConfig('mounts'), sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' } };
+    const sid = await rt.runPodSandbox(sb);
+    const data = join(tmp, 'hostdata');
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'in.txt'), 'from host\n');
+    const cfg = containerConfig('main', ['sleep', '1000']);
+    cfg.mounts = [
+      { containerPath: '/data', hostPath: data, readonly: false },
+      { containerPath: '/ro', hostPath: data, readonly: true },
+      { containerPath: '/scratch', hostPath: '', readonly: false, tmpfs: { sizeBytes: 1024 * 1024 } },
+    ];
+    const cid = await rt.createContainer(sid, cfg, sb);
+    await rt.startContainer(cid);
+    assert.deepEqual(await execOut(cid, ['cat', '/ro/in.txt']), { code: 0, out: 'from host\n' });
+    assert.equal((await execOut(cid, ['sh', '-c', 'echo back > /data/out.txt'])).code, 0);
+    assert.equal(readFileSync(join(data, 'out.txt'), 'utf8'), 'back\n');
+    assert.notEqual((await execOut(cid, ['touch', '/ro/x'])).code, 0);
+    assert.match((await execOut(cid, ['df', '-k', '/scratch'])).out, /tmpfs\s+1024\s/);
+    assert.equal((await execOut(cid, ['cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start'])).out.trim(), '0');
+    // Unprivileged: no CAP_NET_ADMIN; privileged: all capabilities, in the pod's own netns.
+    assert.notEqual((await execOut(cid, ['ip', 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1'])).code, 0);
+    const priv = await rt.createContainer(sid, containerConfig('priv', ['sleep', '1000'], { privileged: true }), sb);
+    await rt.startContainer(priv);
+    assert.equal((await execOut(priv, ['ip', 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1'])).code, 0);
+    assert.match((await execOut(cid, ['ip', '-o', 'link'])).out, /d0/, 'both containers share the pod netns');
+    await rt.removePodSandbox(sid);
+  });
+
   it('reports what the kubelet needs for CreateContainerError / CreateContainerConfigError', async () => {
     const sb = sandboxConfig('errs');
     const sid = await rt.runPodSandbox(sb);
+    const mountsBefore = mountsUnder(join(tmp, 'images'));
     await assert.rejects(rt.createContainer(sid, containerConfig('nope', ['/no/such/binary']), sb), /no\/such\/binary/);
-    assert.deepEqual(mountsUnder(join(tmp, 'images')), [], 'a failed runc create unmounts the rootfs');
+    assert.deepEqual(mountsUnder(join(tmp, 'images')), mountsBefore, 'a failed runc create unmounts the rootfs');
     await assert.rejects(rt.createContainer(sid, containerConfig('root', ['true'], { runAsNonRoot: true }), sb), /runAsNonRoot/);
     await assert.rejects(
       rt.createContainer(sid, { ...containerConfig('img', ['true']), image: 'missing:latest' }, sb),
@@ -135,7 +165,7 @@ describe('runc runtime', { timeout: 60_000 }, () => {
     );
     assert.deepEqual(await rt.listContainers({ podSandboxId: sid }), [], 'failed creates leave no container behind');
     await rt.removePodSandbox(sid);
-    assert.deepEqual(mountsUnder(join(tmp, 'images')), []);
+    assert.deepEqual(mountsUnder(join(tmp, 'images')), mountsBefore);
   });
 
   it('a pod network needs a pod CIDR: FailedPrecondition until updateRuntimeConfig', async () => {

@@ -80,6 +80,8 @@ interface SandboxRecord {
   ip: string;
   additionalIps: string[];
   cniResult?: CniResult;
+  /** The pod network config ADD ran with; DEL uses it even if the node's config changed or is not known yet. */
+  cniConfig?: NetConfList;
   cgroupDirs: string[];
   hostsPath: string;
   hostnamePath: string;
@@ -236,13 +238,16 @@ export class RuncRuntime implements RuntimeService {
     this.runc = findBinary('runc', opts.runcPath);
     this.conmon = findBinary('conmon', opts.conmonPath);
     this.cni = new Cni({ binDirs: opts.cniBinDirs, hostNetns: opts.hostNetns });
-    let last = ALL_CAPABILITIES.length - 1;
+    // "All capabilities" for privileged containers = what this process holds (as containerd's cap.Current()):
+    // root here lacks some (no CAP_SYS_RESOURCE, environment.md quirk 2), and runc cannot grant more.
+    let eff = (1n << BigInt(ALL_CAPABILITIES.length)) - 1n;
     try {
-      last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+      const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+      if (hex) eff = BigInt(`0x${hex}`);
     } catch {
       // keep the table
     }
-    this.allCaps = ALL_CAPABILITIES.slice(0, last + 1);
+    this.allCaps = ALL_CAPABILITIES.filter((_c, i) => (eff >> BigInt(i)) & 1n);
   }
 
   /** Opens (or creates) the state under opts.root and adopts what is there. */
@@ -368,7 +373,9 @@ export class RuncRuntime implements RuntimeService {
       if (own) {
         const att = this.attachment(rec);
         await this.cni.add(loopbackConflist(), { ...att, ifName: 'lo' });
-        rec.cniResult = await this.cni.add(this.podNetwork(), att);
+        rec.cniConfig = this.podNetwork();
+        this.saveSandbox(rec);
+        rec.cniResult = await this.cni.add(rec.cniConfig, att);
         const ips = podIps(rec.cniResult);
         rec.ip = ips[0] ?? '';
         rec.additionalIps = ips.slice(1);
@@ -412,10 +419,7 @@ export class RuncRuntime implements RuntimeService {
   private async teardownSandbox(rec: SandboxRecord): Promise<void> {
     if (rec.ns.net && existsSync(rec.ns.net)) {
       const att = this.attachment(rec);
-      if (this.podCidr || rec.cniResult) {
-        const list = this.podCidr ? this.podNetwork() : undefined;
-        if (list) await this.cni.del(list, att, rec.cniResult);
-      }
+      if (rec.cniConfig) await this.cni.del(rec.cniConfig, att, rec.cniResult);
       await this.cni.del(loopbackConflist(), { ...att, ifName: 'lo' }).catch(() => {});
       rec.cniResult = undefined;
     }
