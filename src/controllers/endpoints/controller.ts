@@ -18,6 +18,9 @@ export const ENDPOINTS: Resource = { group: '', version: 'v1', resource: 'endpoi
 /** Endpoints carrying this annotation are leader-election locks, not a Service's: never cleaned up. */
 const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
 
+/** The Endpoints in the cache is one this controller already replaced. */
+export class StaleEndpointsCache extends Error {}
+
 export interface EndpointsControllerOptions {
   workers?: number;
   log?: Logger;
@@ -78,7 +81,10 @@ export class EndpointsController implements Controller {
     this.endpoints.start();
     await Promise.all([this.services.hasSynced, this.pods.hasSynced, this.endpoints.hasSynced]);
     this.checkLeftoverEndpoints();
-    await runWorkers(this.queue, this.opts.workers ?? 5, (k) => this.sync(k), (k, e) => this.log(`error syncing endpoints for service ${k}, retrying: ${errorMessage(e)}`));
+    await runWorkers(this.queue, this.opts.workers ?? 5, (k) => this.sync(k), (k, e) => {
+      // A cache a write behind is retried quietly: the informer catches up within milliseconds.
+      if (!(e instanceof StaleEndpointsCache)) this.log(`error syncing endpoints for service ${k}, retrying: ${errorMessage(e)}`);
+    });
   }
 
   async stop(): Promise<void> {
@@ -134,7 +140,7 @@ export class EndpointsController implements Controller {
 
     const current = this.endpoints.get(key);
     if (current && this.stale.get(key) === current.metadata.resourceVersion) {
-      throw new Error(`endpoints informer cache is out of date, resource version ${current.metadata.resourceVersion} already processed for endpoints ${key}`);
+      throw new StaleEndpointsCache(`endpoints informer cache is out of date, resource version ${current.metadata.resourceVersion} already processed for endpoints ${key}`);
     }
     const currentLabels = { ...(current?.metadata.labels ?? {}) };
     delete currentLabels[HEADLESS_LABEL];
