@@ -12,7 +12,7 @@ import { run } from './command.js';
 import { RuntimeError, type ContainerConfig, type PodSandboxConfig, type Runtime } from './interface.js';
 import { dialInNetns } from './netns.js';
 import { openRuncRuntime } from './runc/runtime.js';
-import { BUSYBOX_IMAGE, createTestHost, mountsUnder, TestImages, type TestHost } from './testing.js';
+import { BUSYBOX_IMAGE, createTestHost, mountsUnder, preflight, TestImages, type TestHost } from './testing.js';
 
 interface Driver {
   name: string;
@@ -43,6 +43,7 @@ function runcDriver(): Driver {
     logRoot: '',
     cgroupPrefix: `k8ts-contract-${tag}`,
     async setUp() {
+      preflight();
       tmp = mkdtempSync(join(tmpdir(), 'k8ts-rt-'));
       d.logRoot = join(tmp, 'pods');
       images = new TestImages(join(tmp, 'images'));
@@ -185,8 +186,10 @@ for (const driver of drivers) {
     after(async () => {
       // Tear down whatever a failed test left, then the node itself.
       try {
-        for (const s of await rt.runtime.listPodSandboxes()) await rt.runtime.removePodSandbox(s.id);
-        await rt.close();
+        if ((rt as Runtime | undefined) !== undefined) {
+          for (const s of await rt.runtime.listPodSandboxes()) await rt.runtime.removePodSandbox(s.id);
+          await rt.close();
+        }
       } finally {
         await driver.tearDown();
       }

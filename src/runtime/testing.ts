@@ -10,6 +10,27 @@ import type { Image, ImageService } from './interface.js';
 
 export const BUSYBOX_IMAGE = 'k8ts.test/busybox:latest';
 
+/** Fails with a clear message when the machine cannot run containers (not root, a Debian package missing). */
+export function preflight(): void {
+  if (process.getuid?.() !== 0) throw new Error('runtime tests need root (runc, network namespaces, mounts)');
+  const need: Array<[string, string]> = [
+    ['runc', 'runc'],
+    ['conmon', 'conmon'],
+    ['nsenter', 'util-linux'],
+    ['unshare', 'util-linux'],
+    ['script', 'bsdutils'],
+    ['ip', 'iproute2'],
+    ['iptables', 'iptables'],
+  ];
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+  const missing = need.filter(([bin]) => !dirs.some((d) => d && existsSync(join(d, bin)))).map(([b, pkg]) => `${b} (${pkg})`);
+  for (const plugin of ['bridge', 'host-local', 'loopback', 'portmap']) {
+    if (!existsSync(join('/usr/lib/cni', plugin)) && !existsSync(join('/opt/cni/bin', plugin))) missing.push(`CNI ${plugin} (containernetworking-plugins)`);
+  }
+  busyboxPath();
+  if (missing.length > 0) throw new Error(`missing on this machine: ${missing.join(', ')} — run scripts/ensure-deps.sh`);
+}
+
 /** The busybox-static binary (Debian), or a clear error naming the package. */
 export function busyboxPath(): string {
   for (const p of ['/bin/busybox', '/usr/bin/busybox']) if (existsSync(p)) return p;

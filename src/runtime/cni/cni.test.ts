@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../command.js';
 import { pinNamespaces, releaseNamespaces } from '../netns.js';
-import { busyboxPath, createTestHost, type TestHost } from '../testing.js';
+import { busyboxPath, createTestHost, preflight, type TestHost } from '../testing.js';
 import { bridgeConflist, Cni, CniError, loopbackConflist, podIps, type CniResult } from './cni.js';
 
 describe('cni conflist and results', () => {
@@ -36,16 +36,17 @@ describe('cni conflist and results', () => {
 
 describe('cni plugins in a test host', { timeout: 60_000 }, () => {
   let tmp = '';
-  let host: TestHost;
+  let host: TestHost | undefined;
   let cni: Cni;
   before(async () => {
+    preflight();
     tmp = mkdtempSync(join(tmpdir(), 'k8ts-cni-'));
     host = await createTestHost('k8ts-cni');
     cni = new Cni({ hostNetns: host.path });
   });
   after(async () => {
-    await host.destroy();
-    rmSync(tmp, { recursive: true, force: true });
+    await host?.destroy();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   it('ADD gives each pod an address on the bridge; pods ping each other; CHECK passes; DEL removes it all', async () => {
@@ -64,7 +65,7 @@ describe('cni plugins in a test host', { timeout: 60_000 }, () => {
       // busybox's ping (busybox-static): iputils-ping is not installed here.
       const ping = await run(busyboxPath(), ['ping', '-c', '1', '-W', '2', ipB!], { netns: pods[0]!.net });
       assert.equal(ping.code, 0, `ping ${ipB} from pod a: ${ping.stdout}${ping.stderr}`);
-      const bridge = await run('ip', ['-n', host.name, '-o', 'addr', 'show', 'cni0']);
+      const bridge = await run('ip', ['-n', host!.name, '-o', 'addr', 'show', 'cni0']);
       assert.match(bridge.stdout, /10\.77\.0\.1\/24/, 'the gateway lives on cni0 inside the test host');
       const root = await run('ip', ['-o', 'link', 'show', 'cni0']);
       assert.notEqual(root.code, 0, 'no cni0 in the root namespace');
@@ -75,7 +76,7 @@ describe('cni plugins in a test host', { timeout: 60_000 }, () => {
         await releaseNamespaces({ net: p.net });
       }
     }
-    const veths = await run('ip', ['-n', host.name, '-o', 'link', 'show', 'type', 'veth']);
+    const veths = await run('ip', ['-n', host!.name, '-o', 'link', 'show', 'type', 'veth']);
     assert.equal(veths.stdout.trim(), '');
     // DEL of what is gone is fine (CNI spec).
     await cni.del(list, { containerId: 'pod-a', netns: pods[0]!.net, ifName: 'eth0' });
@@ -87,7 +88,7 @@ describe('cni plugins in a test host', { timeout: 60_000 }, () => {
     await pinNamespaces({ net });
     try {
       await assert.rejects(cni.add(bad, { containerId: 'bad', netns: net, ifName: 'eth0' }), (e: unknown) => e instanceof CniError && /bridge ADD/.test(e.message));
-      const missing = new Cni({ hostNetns: host.path, binDirs: [join(tmp, 'none')] });
+      const missing = new Cni({ hostNetns: host!.path, binDirs: [join(tmp, 'none')] });
       await assert.rejects(missing.add(loopbackConflist(), { containerId: 'x', netns: net, ifName: 'lo' }), /plugin loopback not found/);
     } finally {
       await releaseNamespaces({ net });

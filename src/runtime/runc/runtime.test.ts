@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../command.js';
 import { RuntimeError, type ContainerConfig, type PodSandboxConfig } from '../interface.js';
-import { BUSYBOX_IMAGE, createTestHost, mountsUnder, TestImages, type TestHost } from '../testing.js';
+import { BUSYBOX_IMAGE, createTestHost, mountsUnder, preflight, TestImages, type TestHost } from '../testing.js';
 import { openRuncRuntime, type RuncRuntime } from './runtime.js';
 
 const CIDR = '10.89.0.0/24';
@@ -55,6 +55,7 @@ describe('runc runtime', { timeout: 60_000 }, () => {
   };
 
   before(async () => {
+    preflight();
     tmp = mkdtempSync(join(tmpdir(), 'k8ts-runc-'));
     images = new TestImages(join(tmp, 'images'));
     host = await createTestHost();
@@ -63,14 +64,16 @@ describe('runc runtime', { timeout: 60_000 }, () => {
 
   after(async () => {
     try {
-      for (const s of await rt.listPodSandboxes()) await rt.removePodSandbox(s.id);
-      await rt.close();
+      if ((rt as RuncRuntime | undefined) !== undefined) {
+        for (const s of await rt.listPodSandboxes()) await rt.removePodSandbox(s.id);
+        await rt.close();
+      }
     } finally {
-      await host.destroy();
+      await (host as TestHost | undefined)?.destroy();
       const r = await run('find', ['/sys/fs/cgroup', '-maxdepth', '4', '-type', 'd', '-name', PREFIX]);
       for (const dir of r.stdout.split('\n').filter(Boolean)) await run('rmdir', [dir]);
       for (const m of mountsUnder(tmp).reverse()) await run('umount', ['-l', m]);
-      rmSync(tmp, { recursive: true, force: true });
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
     }
   });
 
