@@ -13,6 +13,25 @@ export function procMem(pid: number): { rssMB: number; hwmMB: number } {
   return { rssMB: round(kb('VmRSS') / 1024, 1), hwmMB: round(kb('VmHWM') / 1024, 1) };
 }
 
+/** ESTABLISHED TCP connections whose local port is `port` (the server's side of its clients' connections). */
+export function serverConnections(port: number): number {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  let n = 0;
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 3 && cols[1]!.endsWith(`:${hex}`) && cols[3] === '01') n++;
+    }
+  }
+  return n;
+}
+
 /** The 1/5/15-minute load averages as `uptime` shows them. */
 export function loadAvg(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' / ');
@@ -152,8 +171,32 @@ function componentOf(url: string): string | undefined {
   return m[1];
 }
 
+/**
+ * Cross-cutting categories, decided by the first frame from the leaf upwards that matches one (so JSON.parse in
+ * the client counts as client, a TLS record write under the API server's send as socket I/O).
+ */
+const CATEGORIES: Array<[string, (fn: string, url: string) => boolean]> = [
+  ['garbage collector', (f) => f === '(garbage collector)'],
+  ['TLS connection setup (contexts, handshakes, peer certificates)', (f, u) => /tls\/secure-context|_tls_common/.test(u) || /^TLSSocket\.(_init|_start|setSession|getPeerCertificate)$|^onhandshake|^SecureContext$|^_finishInit$/.test(f)],
+  ['API server: managedFields', (_f, u) => u.includes('/src/api/managedfields/') || u.endsWith('/apiserver/fieldmanager.js')],
+  ['API server: storage (SQLite, commit, fsync)', (f, u) => u.includes('/src/storage/') || u.includes('better-sqlite3') || f === 'fsync'],
+  ['API server: watch fan-out', (_f, u) => u.endsWith('/apiserver/watch.js')],
+  ['API server: validation, defaults, schemas', (_f, u) => u.includes('/src/api/') || u.endsWith('/apiserver/validation.js')],
+  ['API server: registry (store, decode, clone)', (_f, u) => u.includes('/apiserver/registry/')],
+  ['API server: HTTP edge, admission, auth', (_f, u) => u.includes('/src/apiserver/')],
+  ['scheduler', (_f, u) => u.includes('/src/scheduler/')],
+  ['controllers', (_f, u) => u.includes('/src/controllers/')],
+  ['simulated nodes', (_f, u) => u.includes('/src/simnodes/')],
+  ['client: events', (_f, u) => u.endsWith('/client/events.js')],
+  ['client: requests, responses, watch decoding', (_f, u) => u.includes('/src/client/')],
+  ['socket I/O, TLS records, HTTP parsing (node internals)', (_f, u) => u.startsWith('node:')],
+  ['(program)', (f) => f === '(program)'],
+];
+
 export interface ProfileSummary {
   busyMs: number;
+  /** Busy ms by cross-cutting category (see CATEGORIES). */
+  categories: Array<[string, number]>;
   /** Busy ms by the innermost k8ts folder on the stack (self time of libraries and node internals included). */
   byComponent: Array<[string, number]>;
   /** Hottest self-time frames. */
@@ -183,6 +226,16 @@ export function summariseProfile(dir: string): ProfileSummary {
     comp.set(id, c);
     return c;
   };
+  const cat = new Map<number, string>();
+  const catOf = (id: number): string => {
+    let c = cat.get(id);
+    if (c) return c;
+    const n = byId.get(id)!;
+    c = CATEGORIES.find(([, test]) => test(n.callFrame.functionName, n.callFrame.url))?.[0] ?? (parent.has(id) ? catOf(parent.get(id)!) : 'other');
+    cat.set(id, c);
+    return c;
+  };
+  const byCat = new Map<string, number>();
   const byComp = new Map<string, number>();
   const self = new Map<string, number>();
   const incl = new Map<string, number>();
@@ -192,6 +245,8 @@ export function summariseProfile(dir: string): ProfileSummary {
     const c = compOf(id);
     if (c === '(idle)') continue;
     byComp.set(c, (byComp.get(c) ?? 0) + dt);
+    const k = catOf(id);
+    byCat.set(k, (byCat.get(k) ?? 0) + dt);
     const leaf = name(byId.get(id)!);
     self.set(leaf, (self.get(leaf) ?? 0) + dt);
     const seen = new Set<string>();
@@ -204,5 +259,5 @@ export function summariseProfile(dir: string): ProfileSummary {
   }
   const top = (m: Map<string, number>, n: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, round(v, 0)] as [string, number]);
   const busyMs = [...byComp.values()].reduce((a, b) => a + b, 0);
-  return { busyMs: round(busyMs, 0), byComponent: top(byComp, 20), selfTop: top(self, 25), inclusiveTop: top(incl, 30) };
+  return { busyMs: round(busyMs, 0), categories: top(byCat, 20), byComponent: top(byComp, 20), selfTop: top(self, 25), inclusiveTop: top(incl, 30) };
 }

@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAvg, ObjectWatch, procMem, startCluster, storeRevision, summariseProfile, type Cluster, type Obj } from './cluster.js';
+import { loadAvg, ObjectWatch, procMem, serverConnections, startCluster, storeRevision, summariseProfile, type Cluster, type Obj } from './cluster.js';
 import { closedLoop, machine, median, procCpuMs, round, sleep } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -57,6 +57,8 @@ interface BareRun {
   serverCpuSeconds: number;
   /** Store writes from the first create to all Running (every kind: pods, bindings, Events, Leases). */
   writes: number;
+  /** TCP connections open to the server at the end (in-process components and this process). */
+  connections: number;
   load: string;
 }
 
@@ -80,8 +82,9 @@ async function bareRun(profileDir?: string): Promise<BareRun> {
     const allRunningSeconds = (performance.now() - t0) / 1000;
     const serverCpuSeconds = (procCpuMs(s.pid) - cpu0) / 1000;
     const writes = (await storeRevision(s.client)) - rev0;
+    const connections = serverConnections(Number(new URL(s.url).port));
     pods.stop();
-    return { createSeconds: round(created.elapsedMs / 1000, 2), createsPerSec: round(created.opsPerSec, 0), allRunningSeconds: round(allRunningSeconds, 2), serverCpuSeconds: round(serverCpuSeconds, 1), writes, load };
+    return { createSeconds: round(created.elapsedMs / 1000, 2), createsPerSec: round(created.opsPerSec, 0), allRunningSeconds: round(allRunningSeconds, 2), serverCpuSeconds: round(serverCpuSeconds, 1), writes, connections, load };
   } finally {
     await c.server.stop();
     c.server.cleanup();
@@ -94,6 +97,8 @@ interface DeploymentRun {
   rollout: { newPodsRunningSeconds: number; completeSeconds: number; oldPodsGoneSeconds: number; serverCpuSeconds: number; peakPods: number; writes: number };
   rssMB: { idle: number; withNodes: number; afterCreate: number; end: number; hwm: number };
   watchEvents: { pods: number; deployments: number; replicasets: number };
+  /** TCP connections open to the server at the end (in-process components and this process). */
+  connections: number;
   load: { start: string; end: string };
 }
 
@@ -190,6 +195,7 @@ async function deploymentRun(profileDir?: string): Promise<DeploymentRun> {
       rollout: { newPodsRunningSeconds, completeSeconds, oldPodsGoneSeconds, serverCpuSeconds: round(rolloutCpu, 1), peakPods, writes: rev3 - rev2 },
       rssMB: { idle: c.idle.rssMB, withNodes: c.withNodes.rssMB, afterCreate, end: end.rssMB, hwm: end.hwmMB },
       watchEvents: { pods: pods.events, deployments: deps.events, replicasets: rss.events },
+      connections: serverConnections(Number(new URL(s.url).port)),
       load: { start: loadStart, end: loadAvg() },
     };
     pods.stop();
