@@ -334,6 +334,17 @@ for (const driver of drivers) {
       const tty = await execOut(cid, ['sh', '-c', 'tty; exit 4'], undefined, true);
       assert.equal(tty.code, 4);
       assert.match(tty.out, /\/dev\/pts\/\d+/);
+      // Interactive, as `kubectl exec -it … sh`: keystrokes in, the shell's terminal output back, its exit code.
+      const keys = new PassThrough();
+      const screen = new PassThrough();
+      let shown = '';
+      screen.on('data', (d: Buffer) => (shown += d.toString()));
+      const session = rt.runtime.exec(cid, ['sh'], { stdin: keys, stdout: screen, tty: true }, 20);
+      keys.write('echo hello-$((1+2))\n');
+      while (!shown.includes('hello-3')) await new Promise((r) => setTimeout(r, 20));
+      keys.write('exit 5\n');
+      assert.equal(await session, 5);
+      assert.match(shown, /hello-3\r\n/);
       await assert.rejects(
         rt.runtime.exec(cid, ['sleep', '30'], { tty: false }, 1),
         (e: unknown) => e instanceof RuntimeError && e.code === 'DeadlineExceeded',
@@ -350,7 +361,7 @@ for (const driver of drivers) {
       const code = await rt.runtime.exec(cid, ['sh', '-c', 'sleep 0.5; stty size'], {
         stdout: out,
         tty: true,
-        onResize: (listener) => setTimeout(() => listener({ width: 100, height: 40 }), 150),
+        onResize: (listener) => listener({ width: 100, height: 40 }), // at once, before the process exists
       }, 10);
       assert.equal(code, 0);
       assert.match(text, /40 100/);

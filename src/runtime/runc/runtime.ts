@@ -835,9 +835,10 @@ export class RuncRuntime implements RuntimeService {
     const pidPath = join(dir, `exec-${tag}.pid`);
     writeFileSync(procPath, JSON.stringify(execProcess(spec.process, cmd, io.tty)));
     const runcArgs = ['--root', join(this.root, 'runc'), 'exec', '--process', procPath, '--pid-file', pidPath, id];
-    // runc's foreground TTY mode needs a terminal of its own to relay: `script` gives it one (its pty goes raw).
+    // runc's foreground TTY mode needs a terminal of its own to relay: `script` gives it one, made raw before runc
+    // starts so that it passes bytes through untouched (no second echo, no ^D/NUL on our EOF).
     const [c, a] = io.tty
-      ? ['script', ['-q', '-e', '-c', [this.runc, ...runcArgs].map(quote).join(' '), '/dev/null']]
+      ? ['script', ['-q', '-e', '-c', `stty raw -echo; exec ${[this.runc, ...runcArgs].map(quote).join(' ')}`, '/dev/null']]
       : [this.runc, runcArgs];
     const child = spawn(c, a, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh' } });
     const execPid = (): number | undefined => {
@@ -848,15 +849,37 @@ export class RuncRuntime implements RuntimeService {
         return undefined;
       }
     };
+    let exited = false;
     if (io.tty && io.onResize) {
-      io.onResize(({ width, height }) => {
+      // The size goes straight to the exec'd process's terminal. A resize that arrives before runc has written the
+      // pid file (the first one usually does) is retried briefly until it has.
+      const apply = (width: number, height: number, tries: number): void => {
+        if (exited) return;
         const pid = execPid();
         if (pid) void run('stty', ['-F', `/proc/${pid}/fd/0`, 'rows', String(height), 'cols', String(width)]);
-      });
+        else if (tries > 0) setTimeout(() => apply(width, height, tries - 1), 20);
+      };
+      io.onResize(({ width, height }) => apply(width, height, 250));
     }
     child.stdin.on('error', () => {});
-    if (io.stdin) io.stdin.pipe(child.stdin);
-    else child.stdin.end();
+    let pidWatch: FSWatcher | undefined;
+    if (io.stdin && io.tty) {
+      // Input waits until the process runs: bytes reaching script's terminal before it is raw would be echoed
+      // (and line-edited) by it on top of the container's own terminal.
+      const input = io.stdin;
+      let piping = false;
+      const startInput = (): void => {
+        if (piping || exited || execPid() === undefined) return;
+        piping = true;
+        pidWatch?.close();
+        input.pipe(child.stdin);
+      };
+      pidWatch = watch(dir, (_e, name) => {
+        if (name?.toString() === `exec-${tag}.pid`) startInput();
+      });
+      startInput();
+    } else if (io.stdin) io.stdin.pipe(child.stdin);
+    else if (!io.tty) child.stdin.end(); // with a TTY an EOF would reach the process as a NUL/^D: keep it open
     const errOut: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => io.stdout?.write(d));
     child.stderr.on('data', (d: Buffer) => {
@@ -887,8 +910,11 @@ export class RuncRuntime implements RuntimeService {
       if (timedOut) throw new RuntimeError(`exec in ${id} timed out after ${timeoutSeconds}s`, 'DeadlineExceeded');
       return code;
     } finally {
+      exited = true;
+      pidWatch?.close();
       if (timer) clearTimeout(timer);
       if (io.stdin) io.stdin.unpipe(child.stdin);
+      child.stdin.destroy();
       rmSync(procPath, { force: true });
       rmSync(pidPath, { force: true });
     }
