@@ -290,7 +290,7 @@ test('ResourceQuota: names, scopes, table', () => {
   assert.deepEqual(errs, []);
   assert.deepEqual(obj.status, {});
   obj.status = { hard: { pods: '10', 'requests.cpu': '1', 'limits.memory': '2Gi' }, used: { pods: '3', 'requests.cpu': '500m' } };
-  assert.deepEqual(kind('ResourceQuota').table!.cells(obj, NOW), ['q', 'pods: 3/10, requests.cpu: 500m/1', 'limits.memory: 0/2Gi', '2m']);
+  assert.deepEqual(kind('ResourceQuota').table!.cells(obj, NOW), ['q', '2m', 'pods: 3/10, requests.cpu: 500m/1', 'limits.memory: 0/2Gi'], 'columns NAME AGE REQUEST LIMIT as upstream 1.32');
   assert.deepEqual(create('ResourceQuota', { metadata: { name: 'q2' }, spec: { hard: { widgets: '1' } } }).errs, [
     'spec.hard[widgets]: Invalid value: "widgets": must be a standard resource type or fully qualified',
     'spec.hard[widgets]: Invalid value: "widgets": must be a standard resource for quota',
