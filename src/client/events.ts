@@ -4,8 +4,8 @@
 
 import type { KubeObject } from '../api/types.js';
 import type { Client, Resource } from './interface.js';
-
-export const EVENTS: Resource = { group: '', version: 'v1', resource: 'events', namespaced: true };
+import { EVENTS } from './resources.js';
+export { EVENTS };
 
 export type EventType = 'Normal' | 'Warning';
 

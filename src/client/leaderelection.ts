@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeObject } from '../api/types.js';
 import { isConflict, isNotFound, type Client, type Resource } from './interface.js';
-
-export const LEASES: Resource = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespaced: true };
+import { LEASES } from './resources.js';
+export { LEASES };
 
 export interface LeaderElectionOptions {
   /** Lease name, e.g. "kube-controller-manager", "kube-scheduler". */

@@ -11,10 +11,8 @@ import { resolve, type DnsConfig } from './answer.js';
 import { ClusterRecords } from './records.js';
 import { DnsServer } from './server.js';
 import { resolvConfNameservers, type Upstream } from './upstream.js';
-
-export const SERVICES: Resource = { group: '', version: 'v1', resource: 'services', namespaced: true };
-export const ENDPOINTSLICES: Resource = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true };
-export const NAMESPACES: Resource = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
+import { ENDPOINTSLICES, NAMESPACES, SERVICES } from '../client/resources.js';
+export { ENDPOINTSLICES, NAMESPACES, SERVICES };
 
 /** CoreDNS kubernetes plugin default TTL. */
 export const DEFAULT_TTL = 5;

@@ -17,11 +17,9 @@ import { Framework, type Profile } from './framework/runtime.js';
 import { gated } from './plugins/schedulinggates/schedulinggates.js';
 import { DEFAULT_SCHEDULER_NAME, defaultProfile, inTreeRegistry } from './plugins/registry.js';
 import { SchedulingQueue, type QueueOptions, type QueuedPod } from './queue.js';
+import { NAMESPACES, NODES, PODS, PRIORITY_CLASSES } from '../client/resources.js';
+export { NAMESPACES, NODES, PODS, PRIORITY_CLASSES };
 
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-export const NODES: Resource = { group: '', version: 'v1', resource: 'nodes', namespaced: false };
-export const NAMESPACES: Resource = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
-export const PRIORITY_CLASSES: Resource = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses', namespaced: false };
 /** Workloads whose selectors make PodTopologySpread's default constraints. */
 const LISTED: Record<ListedResource, Resource> = {
   services: { group: '', version: 'v1', resource: 'services', namespaced: true },

@@ -20,10 +20,8 @@ import type { RestConfig } from '../client/rest.js';
 import { WorkQueue, runWorkers } from '../client/workqueue.js';
 import { DEFAULT_NODE_CONFIG, NODE_LEASE_NAMESPACE, SIMULATED_LABEL, leaseObject, nodeConditions, nodeIP, nodeObject, nodeStatus, podIP, podIPHost, type NodeConfig } from './node.js';
 import { killingEvents, planPod, stoppedStatus, type PodEvent } from './pod.js';
-
-export const NODES: Resource = { group: '', version: 'v1', resource: 'nodes', namespaced: false };
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-export const LEASES: Resource = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespaced: true };
+import { LEASES, NODES, PODS } from '../client/resources.js';
+export { LEASES, NODES, PODS };
 
 /** Node annotation that makes a simulated node stop acting, as if its kubelet had died. */
 export const ANNOTATION_DOWN = 'sim.k8ts.io/down';

@@ -7,8 +7,9 @@ import type { KubeObject } from '../../api/types.js';
 import { ApiError, type Client, type Resource } from '../../client/interface.js';
 import { canonical, fnv32a, safeEncodeString } from '../deployment/hash.js';
 import { controllerOf, newControllerRef } from './controllerref.js';
+import { CONTROLLERREVISIONS } from '../../client/resources.js';
+export { CONTROLLERREVISIONS };
 
-export const CONTROLLERREVISIONS: Resource = { group: 'apps', version: 'v1', resource: 'controllerrevisions', namespaced: true };
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 
 export interface PodTemplate {

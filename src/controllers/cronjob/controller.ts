@@ -11,9 +11,9 @@ import { Informer } from '../../client/informer.js';
 import { ApiError, isConflict, isNotFound, objectKey, type Client, type Resource } from '../../client/interface.js';
 import { realScheduler, runWorkers, WorkQueue, type Scheduler } from '../../client/workqueue.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
+import { CRONJOBS, JOBS } from '../../client/resources.js';
+export { CRONJOBS, JOBS };
 
-export const CRONJOBS: Resource = { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true };
-export const JOBS: Resource = { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true };
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 /** Requeue slightly after the schedule time so the clock has surely passed it (upstream nextScheduleDelta). */
 const NEXT_SCHEDULE_DELTA_MS = 100;

@@ -14,14 +14,13 @@ import { findUntoleratedTaint } from '../../scheduler/corev1/tolerations.js';
 import type { Node, Pod, Taint, Toleration } from '../../scheduler/corev1/types.js';
 import { claimObjects, controllerOf, newControllerRef } from '../common/controllerref.js';
 import { Expectations } from '../common/expectations.js';
+import { deletePods, ownerEventHandler } from '../common/handlers.js';
 import { CONTROLLERREVISIONS, currentRevision, ownedRevisions, REVISION_HASH_LABEL, truncateHistory, type PodTemplate } from '../common/history.js';
 import { scaledIntOrPercent } from '../common/intstr.js';
 import { isPodAvailable, isPodReady, podPhase } from '../common/pods.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
-
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-export const NODES: Resource = { group: '', version: 'v1', resource: 'nodes', namespaced: false };
-export const DAEMONSETS: Resource = { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true };
+import { DAEMONSETS, NODES, PODS } from '../../client/resources.js';
+export { DAEMONSETS, NODES, PODS };
 
 /** Upstream BurstReplicas for DaemonSets. */
 const BURST = 250;
@@ -151,17 +150,7 @@ export class DaemonSetController implements Controller {
     this.pods = new Informer(client, PODS, { onError: onError('pods') });
     this.nodes = new Informer(client, NODES, { onError: onError('nodes') });
     this.revisions = new Informer(client, CONTROLLERREVISIONS, { onError: onError('controllerrevisions') });
-    this.daemonsets.addEventHandler({
-      add: (o) => this.queue.add(objectKey(o)),
-      update: (old, o) => {
-        if (old.metadata.uid !== o.metadata.uid) this.expectations.delete(objectKey(old));
-        this.queue.add(objectKey(o));
-      },
-      delete: (o) => {
-        this.expectations.delete(objectKey(o));
-        this.queue.add(objectKey(o));
-      },
-    });
+    this.daemonsets.addEventHandler(ownerEventHandler((k) => this.queue.add(k), this.expectations));
     this.pods.addEventHandler({
       add: (p) => this.podEvent(p, 'add'),
       update: (old, p) => {
@@ -507,20 +496,13 @@ export class DaemonSetController implements Controller {
       batch *= 2;
     }
     for (let i = pos; i < creates.length; i++) this.expectations.creationObserved(key);
-    await Promise.all(
-      dels.map(async (p) => {
-        try {
-          await this.client.delete(PODS, p.metadata.namespace, p.metadata.name ?? '');
-          this.recorder.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
-        } catch (e) {
-          this.expectations.deletionObserved(key, objectKey(p));
-          if (isNotFound(e)) return;
-          this.recorder.event(ds, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(e)}`);
-          errors.push(e);
-        }
-      }),
-    );
-    if (errors.length) throw errors[0] instanceof Error ? errors[0] : new Error(String(errors[0]));
+    // Deletions go ahead even when a creation failed; the first creation error wins.
+    const deleted = deletePods(this.client, this.recorder, ds, key, this.expectations, dels);
+    if (errors.length) {
+      await deleted.catch(() => undefined);
+      throw errors[0] instanceof Error ? errors[0] : new Error(String(errors[0]));
+    }
+    await deleted;
   }
 
   private async createPod(ds: KubeObject, nodeName: string, hash: string): Promise<void> {

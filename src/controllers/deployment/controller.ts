@@ -15,10 +15,8 @@ import { rfc3339 } from '../common/pods.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { computeHash } from './hash.js';
 import * as u from './util.js';
-
-export const DEPLOYMENTS: Resource = { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true };
-export const REPLICASETS: Resource = { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true };
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
+import { DEPLOYMENTS, PODS, REPLICASETS } from '../../client/resources.js';
+export { DEPLOYMENTS, PODS, REPLICASETS };
 
 /** How often a Recreate rollout re-checks for old pods still terminating. */
 const OLD_PODS_POLL_MS = 1000;

@@ -10,10 +10,8 @@ import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { HEADLESS_LABEL, LAST_CHANGE_TRIGGER_TIME, isNamespaceTerminating, isServiceIPSet, rfc3339Nano, selectorMatches, serviceSelector, serviceSpec, servicesForLabels, servicesToUpdateOnPodChange, TriggerTimeTracker } from '../endpointslice/util.js';
 import { desiredEndpoints, OVER_CAPACITY, subsetsEqual, truncateSubsets } from './subsets.js';
-
-export const SERVICES: Resource = { group: '', version: 'v1', resource: 'services', namespaced: true };
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-export const ENDPOINTS: Resource = { group: '', version: 'v1', resource: 'endpoints', namespaced: true };
+import { ENDPOINTS, PODS, SERVICES } from '../../client/resources.js';
+export { ENDPOINTS, PODS, SERVICES };
 
 /** Endpoints carrying this annotation are leader-election locks, not a Service's: never cleaned up. */
 const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';

@@ -12,11 +12,8 @@ import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, mergeCreatesIntoDeletes, reconcile, ZONE_LABEL } from './reconciler.js';
 import { EndpointSliceTracker } from './tracker.js';
 import { isNamespaceTerminating, LAST_CHANGE_TRIGGER_TIME, podSpec, rfc3339Nano, selectorMatches, serviceSelector, serviceSpec, servicesForLabels, servicesToUpdateOnPodChange, TriggerTimeTracker } from './util.js';
-
-export const SERVICES: Resource = { group: '', version: 'v1', resource: 'services', namespaced: true };
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-export const NODES: Resource = { group: '', version: 'v1', resource: 'nodes', namespaced: false };
-export const ENDPOINTSLICES: Resource = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true };
+import { ENDPOINTSLICES, NODES, PODS, SERVICES } from '../../client/resources.js';
+export { ENDPOINTSLICES, NODES, PODS, SERVICES };
 
 /** A slice change made by someone else is looked at after this long (upstream endpointSliceChangeMinSyncDelay). */
 const SLICE_CHANGE_MIN_SYNC_DELAY_MS = 1000;

@@ -16,9 +16,9 @@ import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { Expectations, UidExpectations } from './expectations.js';
 import { COMPLETION_INDEX_ANNOTATION, JOB_COMPLETION_INDEX_ENV, completionIndexOf, firstPendingIndexes, formatIndexes, parseIndexes } from './indexes.js';
 import { matchPodFailurePolicy, type PodFailurePolicy } from './podfailurepolicy.js';
+import { JOBS, PODS } from '../../client/resources.js';
+export { JOBS, PODS };
 
-export const JOBS: Resource = { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true };
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const JOB_CONTROLLER_NAME = 'kubernetes.io/job-controller';
 /** Upstream DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff. */

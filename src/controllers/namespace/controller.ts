@@ -7,8 +7,9 @@ import { Informer } from '../../client/informer.js';
 import { isConflict, isNotFound, ApiError, type ApiResource, type Client, type Resource } from '../../client/interface.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
+import { NAMESPACES } from '../../client/resources.js';
+export { NAMESPACES };
 
-export const NAMESPACES: Resource = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
 export const FINALIZER_KUBERNETES = 'kubernetes';
 /** Upstream's guess for how long content with finalizers takes to go. */
 const FINALIZER_ESTIMATE_SECONDS = 15;

@@ -27,9 +27,9 @@ import {
   type NodeTaint,
 } from './taints.js';
 import { RateLimitedTimedQueue, computeZoneState, zoneKey, type ZoneState } from './zones.js';
+import { LEASES, PODS } from '../../client/resources.js';
+export { LEASES, PODS };
 
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-export const LEASES: Resource = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespaced: true };
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 /** Nodes carrying this label are left out of the zone disruption counts (upstream labelNodeDisruptionExclusion). */

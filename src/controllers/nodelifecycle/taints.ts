@@ -5,8 +5,8 @@
 import type { KubeObject } from '../../api/types.js';
 import { isConflict, isNotFound, type Client, type Resource } from '../../client/interface.js';
 import { rfc3339 } from '../common/pods.js';
-
-export const NODES: Resource = { group: '', version: 'v1', resource: 'nodes', namespaced: false };
+import { NODES } from '../../client/resources.js';
+export { NODES };
 
 export interface NodeTaint {
   key: string;

@@ -13,9 +13,8 @@ import { isNotFound, objectKey, type Client, type Resource } from '../../client/
 import { realScheduler, type Scheduler } from '../../client/workqueue.js';
 import { podNodeName, podPhase, rfc3339 } from '../common/pods.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
-
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-export const NODES: Resource = { group: '', version: 'v1', resource: 'nodes', namespaced: false };
+import { NODES, PODS } from '../../client/resources.js';
+export { NODES, PODS };
 
 const TAINT_OUT_OF_SERVICE = 'node.kubernetes.io/out-of-service';
 

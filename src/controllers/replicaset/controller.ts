@@ -11,13 +11,12 @@ import { ApiError, isConflict, isNotFound, objectKey, splitKey, type Client, typ
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import { claimObjects, controllerOf, newControllerRef } from '../common/controllerref.js';
 import { Expectations } from '../common/expectations.js';
+import { deletePods, ownerEventHandler } from '../common/handlers.js';
 import { isPodActive, isPodAvailable, isPodReady, rfc3339 } from '../common/pods.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { podsToDelete } from './victims.js';
-
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-export const REPLICASETS: Resource = { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true };
-export const REPLICATIONCONTROLLERS: Resource = { group: '', version: 'v1', resource: 'replicationcontrollers', namespaced: true };
+import { PODS, REPLICASETS, REPLICATIONCONTROLLERS } from '../../client/resources.js';
+export { PODS, REPLICASETS, REPLICATIONCONTROLLERS };
 
 /** Upstream BurstReplicas: at most this many creations or deletions per sync. */
 export const BURST_REPLICAS = 500;
@@ -107,17 +106,7 @@ export class ReplicaSetController implements Controller {
     const onError = (what: string) => (e: unknown) => this.log(`${what} informer: ${errorMessage(e)}`);
     this.owners = new Informer(client, kind.resource, { onError: onError(kind.resource.resource) });
     this.pods = new Informer(client, PODS, { onError: onError('pods') });
-    this.owners.addEventHandler({
-      add: (o) => this.queue.add(objectKey(o)),
-      update: (old, o) => {
-        if (old.metadata.uid !== o.metadata.uid) this.expectations.delete(objectKey(old));
-        this.queue.add(objectKey(o));
-      },
-      delete: (o) => {
-        this.expectations.delete(objectKey(o));
-        this.queue.add(objectKey(o));
-      },
-    });
+    this.owners.addEventHandler(ownerEventHandler((k) => this.queue.add(k), this.expectations));
     this.pods.addEventHandler({ add: (p) => this.index(p), update: (_a, b) => this.index(b), delete: (p) => this.podsByNs.get(p.metadata.namespace ?? '')?.delete(objectKey(p)) });
     this.pods.addEventHandler({ add: (p) => this.podAdded(p), update: (a, b) => this.podUpdated(a, b), delete: (p) => this.podDeleted(p) });
   }
@@ -294,21 +283,7 @@ export class ReplicaSetController implements Controller {
       diff = Math.min(diff, burst);
       const victims = podsToDelete(pods, this.relatedPods(rs), diff, this.now());
       this.expectations.expect(key, 0, victims.map(objectKey));
-      const errors: unknown[] = [];
-      await Promise.all(
-        victims.map(async (p) => {
-          try {
-            await this.client.delete(PODS, p.metadata.namespace, p.metadata.name ?? '');
-            this.recorder.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
-          } catch (e) {
-            this.expectations.deletionObserved(key, objectKey(p));
-            if (isNotFound(e)) return;
-            this.recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(e)}`);
-            errors.push(e);
-          }
-        }),
-      );
-      if (errors.length) throw errors[0] instanceof Error ? errors[0] : new Error(String(errors[0]));
+      await deletePods(this.client, this.recorder, rs, key, this.expectations, victims);
     }
   }
 

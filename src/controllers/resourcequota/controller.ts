@@ -16,8 +16,8 @@ import { Informer } from '../../client/informer.js';
 import { isConflict, isNotFound, objectKey, type ApiResource, type Client, type Resource } from '../../client/interface.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
-
-export const RESOURCEQUOTAS: Resource = { group: '', version: 'v1', resource: 'resourcequotas', namespaced: true };
+import { RESOURCEQUOTAS } from '../../client/resources.js';
+export { RESOURCEQUOTAS };
 
 export interface ResourceQuotaControllerOptions {
   /** Concurrent syncs (upstream --concurrent-resource-quota-syncs, 5). */

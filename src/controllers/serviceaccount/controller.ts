@@ -6,9 +6,8 @@ import { Informer } from '../../client/informer.js';
 import { ApiError, type Client, type Resource } from '../../client/interface.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
-
-export const NAMESPACES: Resource = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
-export const SERVICEACCOUNTS: Resource = { group: '', version: 'v1', resource: 'serviceaccounts', namespaced: true };
+import { NAMESPACES, SERVICEACCOUNTS } from '../../client/resources.js';
+export { NAMESPACES, SERVICEACCOUNTS };
 
 export interface ServiceAccountsControllerOptions {
   /** ServiceAccounts every namespace gets (upstream --service-account names; default ["default"]). */

@@ -12,13 +12,12 @@ import { ApiError, isConflict, isNotFound, objectKey, splitKey, type Client, typ
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import { claimObjects, controllerOf, newControllerRef } from '../common/controllerref.js';
 import { Expectations } from '../common/expectations.js';
+import { ownerEventHandler } from '../common/handlers.js';
 import { CONTROLLERREVISIONS, currentRevision, ownedRevisions, REVISION_HASH_LABEL, templateOf, truncateHistory, type PodTemplate } from '../common/history.js';
 import { isPodAvailable, isPodReady, podPhase } from '../common/pods.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
-
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-export const PVCS: Resource = { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespaced: true };
-export const STATEFULSETS: Resource = { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true };
+import { PODS, PVCS, STATEFULSETS } from '../../client/resources.js';
+export { PODS, PVCS, STATEFULSETS };
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -104,17 +103,7 @@ export class StatefulSetController implements Controller {
     this.pods = new Informer(client, PODS, { onError: onError('pods') });
     this.claims = new Informer(client, PVCS, { onError: onError('persistentvolumeclaims') });
     this.revisions = new Informer(client, CONTROLLERREVISIONS, { onError: onError('controllerrevisions') });
-    this.sets.addEventHandler({
-      add: (o) => this.queue.add(objectKey(o)),
-      update: (old, o) => {
-        if (old.metadata.uid !== o.metadata.uid) this.expectations.delete(objectKey(old));
-        this.queue.add(objectKey(o));
-      },
-      delete: (o) => {
-        this.expectations.delete(objectKey(o));
-        this.queue.add(objectKey(o));
-      },
-    });
+    this.sets.addEventHandler(ownerEventHandler((k) => this.queue.add(k), this.expectations));
     this.pods.addEventHandler({
       add: (p) => this.podEvent(p, 'add'),
       update: (old, p) => {

@@ -12,9 +12,8 @@ import { toleratesTaint } from '../../scheduler/corev1/tolerations.js';
 import type { Taint, Toleration } from '../../scheduler/corev1/types.js';
 import { rfc3339 } from '../common/pods.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
-
-export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-export const NODES: Resource = { group: '', version: 'v1', resource: 'nodes', namespaced: false };
+import { NODES, PODS } from '../../client/resources.js';
+export { NODES, PODS };
 
 /** Upstream retries the condition-and-delete this many times, 10 ms apart. */
 const RETRIES = 5;
