@@ -79,6 +79,9 @@ export interface Lease {
   release(): Promise<void>;
 }
 
+/** In-process mutex per store root, in front of the cross-process lock file (shared by every ImageStore on it). */
+const chains = new Map<string, Promise<void>>();
+
 const CONTAINER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const PAGE_SIZE = 4096;
 /** overlayfs refuses more lower layers than this. */
@@ -174,9 +177,7 @@ export class ImageStore {
   private readonly tmpDir: string;
   private readonly indexPath: string;
   private readonly lockPath: string;
-  /** In-process mutex in front of the cross-process lock file. */
-  private chain: Promise<void> = Promise.resolve();
-  private indexCache: { mtimeMs: number; size: number; index: IndexFile } | undefined;
+  private indexCache: { ino: number; mtimeMs: number; size: number; index: IndexFile } | undefined;
   private readonly unpacking = new Map<string, Promise<LayerInfo>>();
   private leaseSeq = 0;
 
@@ -213,9 +214,10 @@ export class ImageStore {
 
   /** Runs fn holding the store lock (in-process queue, then an O_EXCL lock file naming our pid). */
   async locked<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.chain;
+    const prev = chains.get(this.root) ?? Promise.resolve();
     let release!: () => void;
-    this.chain = new Promise<void>((r) => (release = r));
+    const mine = new Promise<void>((r) => (release = r));
+    chains.set(this.root, mine);
     await prev;
     try {
       await this.acquireFileLock();
@@ -225,6 +227,7 @@ export class ImageStore {
         await fsp.rm(this.lockPath, { force: true });
       }
     } finally {
+      if (chains.get(this.root) === mine) chains.delete(this.root);
       release();
     }
   }
@@ -241,7 +244,8 @@ export class ImageStore {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       const holder = Number(await fsp.readFile(this.lockPath, 'utf8').catch(() => ''));
-      // A holder that died (or a lock file caught half-written and still empty a moment later) is broken.
+      // A holder that died is broken; so is one naming us (this process holds no lock outside the chain above,
+      // so the file is left from a store closed mid-operation).
       if ((holder > 0 && !pidAlive(holder)) || holder === process.pid) {
         await fsp.rm(this.lockPath, { force: true });
         continue;
@@ -260,9 +264,11 @@ export class ImageStore {
     } catch {
       return { version: 1, images: {}, tags: {} };
     }
-    if (this.indexCache && this.indexCache.mtimeMs === st.mtimeMs && this.indexCache.size === st.size) return this.indexCache.index;
+    // The index is only ever replaced by rename, so a new inode means new content.
+    const c = this.indexCache;
+    if (c && c.ino === st.ino && c.mtimeMs === st.mtimeMs && c.size === st.size) return c.index;
     const index = JSON.parse(await fsp.readFile(this.indexPath, 'utf8')) as IndexFile;
-    this.indexCache = { mtimeMs: st.mtimeMs, size: st.size, index };
+    this.indexCache = { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, index };
     return index;
   }
 
