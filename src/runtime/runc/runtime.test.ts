@@ -11,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { run } from '../command.js';
 import { RuntimeError, type ContainerConfig, type PodSandboxConfig } from '../interface.js';
 import { BUSYBOX_IMAGE, createTestHost, mountsUnder, preflight, TestImages, type TestHost } from '../testing.js';
+import { loadTestImages, KUBIA_IMAGE } from '../../images/build.js';
+import { LocalImageService } from '../../images/service.js';
 import { openRuncRuntime, type RuncRuntime } from './runtime.js';
 
 const CIDR = '10.89.0.0/24';
@@ -155,6 +157,37 @@ describe('runc runtime', { timeout: 60_000 }, () => {
     await rt.removePodSandbox(sid);
   });
 
+  it('runs an image from the real image service (kubia: image Cmd and WorkingDir, overlay rootfs) and port-forwards to it', async () => {
+    const images2 = await LocalImageService.open(join(tmp, 'images-real'));
+    await loadTestImages(images2, tmp);
+    const rt2 = (await openRuncRuntime({ root: join(tmp, 'runtime-real'), images: images2, podCidr: '10.89.1.0/24', hostNetns: host.path, bridge: 'cni1' })).runtime;
+    try {
+      const sb = sandboxConfig('kubia');
+      const sid = await rt2.runPodSandbox(sb);
+      const cid = await rt2.createContainer(sid, { ...containerConfig('kubia', []), image: KUBIA_IMAGE }, sb);
+      await rt2.startContainer(cid);
+      let answer = '';
+      for (let i = 0; i < 50 && !answer.includes("You've hit"); i++) {
+        try {
+          const conn = await rt2.portForward(sid, 8080);
+          conn.end('GET / HTTP/1.0\r\n\r\n');
+          answer = '';
+          for await (const chunk of conn) answer += (chunk as Buffer).toString();
+        } catch {
+          // httpd not listening yet
+        }
+        if (!answer.includes("You've hit")) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.match(answer, /You've hit kubia/);
+      assert.ok((await rt2.containerStats(cid)).writableLayerBytes >= 0);
+      await rt2.removePodSandbox(sid);
+      assert.deepEqual(mountsUnder(join(tmp, 'images-real')), []);
+    } finally {
+      for (const s of await rt2.listPodSandboxes()) await rt2.removePodSandbox(s.id);
+      await rt2.close();
+    }
+  });
+
   it('reports what the kubelet needs for CreateContainerError / CreateContainerConfigError', async () => {
     const sb = sandboxConfig('errs');
     const sid = await rt.runPodSandbox(sb);
@@ -169,6 +202,18 @@ describe('runc runtime', { timeout: 60_000 }, () => {
     assert.deepEqual(await rt.listContainers({ podSandboxId: sid }), [], 'failed creates leave no container behind');
     await rt.removePodSandbox(sid);
     assert.deepEqual(mountsUnder(join(tmp, 'images')), mountsBefore);
+  });
+
+  it('a failing CNI ADD surfaces the plugin error and leaves nothing behind', async () => {
+    // A second runtime whose CIDR conflicts with the address cni0 already has in this test host.
+    const rt3 = (await openRuncRuntime({ root: join(tmp, 'runtime-conflict'), images, podCidr: '10.89.7.0/24', hostNetns: host.path })).runtime;
+    try {
+      await assert.rejects(rt3.runPodSandbox(sandboxConfig('conflict')), /CNI bridge ADD/);
+      assert.deepEqual(await rt3.listPodSandboxes(), []);
+      assert.deepEqual(mountsUnder(join(tmp, 'runtime-conflict')), []);
+    } finally {
+      await rt3.close();
+    }
   });
 
   it('a pod network needs a pod CIDR: FailedPrecondition until updateRuntimeConfig', async () => {

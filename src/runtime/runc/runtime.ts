@@ -389,9 +389,15 @@ export class RuncRuntime implements RuntimeService {
       this.saveSandbox(rec);
       return id;
     } catch (err) {
-      await this.teardownSandbox(rec).catch(() => {});
+      // Undo what was done; the error to report is the original one.
+      await this.teardownSandbox(rec, true).catch(() => {});
       this.sandboxes.delete(id);
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // a mount that would not go: left for removal by hand, named in the error below
+        throw new RuntimeError(`${(err as Error).message} (and ${dir} could not be cleaned up)`);
+      }
       throw err;
     }
   }
@@ -416,10 +422,18 @@ export class RuncRuntime implements RuntimeService {
   }
 
   /** Network down, namespaces and shm released; every step tolerates what is already gone. */
-  private async teardownSandbox(rec: SandboxRecord): Promise<void> {
+  /**
+   * A failed CNI DEL keeps the netns so that a retried stop can finish it (leases, portmap rules); `force` (cleanup
+   * of a sandbox that never came up) goes on regardless.
+   */
+  private async teardownSandbox(rec: SandboxRecord, force = false): Promise<void> {
     if (rec.ns.net && existsSync(rec.ns.net)) {
       const att = this.attachment(rec);
-      if (rec.cniConfig) await this.cni.del(rec.cniConfig, att, rec.cniResult);
+      try {
+        if (rec.cniConfig) await this.cni.del(rec.cniConfig, att, rec.cniResult);
+      } catch (err) {
+        if (!force) throw err;
+      }
       await this.cni.del(loopbackConflist(), { ...att, ifName: 'lo' }).catch(() => {});
       rec.cniResult = undefined;
     }
