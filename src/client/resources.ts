@@ -3,6 +3,7 @@
 
 import type { Resource } from './interface.js';
 
+export const CONFIGMAPS: Resource = { group: '', version: 'v1', resource: 'configmaps', namespaced: true };
 export const CONTROLLERREVISIONS: Resource = { group: 'apps', version: 'v1', resource: 'controllerrevisions', namespaced: true };
 export const CRONJOBS: Resource = { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true };
 export const DAEMONSETS: Resource = { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true };
@@ -14,12 +15,14 @@ export const JOBS: Resource = { group: 'batch', version: 'v1', resource: 'jobs',
 export const LEASES: Resource = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespaced: true };
 export const NAMESPACES: Resource = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
 export const NODES: Resource = { group: '', version: 'v1', resource: 'nodes', namespaced: false };
+export const PERSISTENTVOLUMES: Resource = { group: '', version: 'v1', resource: 'persistentvolumes', namespaced: false };
 export const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };
 export const PRIORITY_CLASSES: Resource = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses', namespaced: false };
 export const PVCS: Resource = { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespaced: true };
 export const REPLICASETS: Resource = { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true };
 export const REPLICATIONCONTROLLERS: Resource = { group: '', version: 'v1', resource: 'replicationcontrollers', namespaced: true };
 export const RESOURCEQUOTAS: Resource = { group: '', version: 'v1', resource: 'resourcequotas', namespaced: true };
+export const SECRETS: Resource = { group: '', version: 'v1', resource: 'secrets', namespaced: true };
 export const SERVICEACCOUNTS: Resource = { group: '', version: 'v1', resource: 'serviceaccounts', namespaced: true };
 export const SERVICES: Resource = { group: '', version: 'v1', resource: 'services', namespaced: true };
 export const STATEFULSETS: Resource = { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true };
