@@ -16,9 +16,11 @@ export interface ManagerOptions {
   terminatedPodGCThreshold?: number;
   /** pod-garbage-collector: how long a pod's node must be missing before its pods are deleted; 40 s. */
   podGCQuarantineMs?: number;
+  /** nodeipam: the range pod CIDRs of nodes come from (--cluster-cidr); 10.42.0.0/16. */
+  clusterCIDR?: string;
 }
 
-export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset', 'endpoint', 'endpointslice', 'node-lifecycle', 'taint-eviction-controller', 'pod-garbage-collector', 'resourcequota'] as const;
+export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset', 'endpoint', 'endpointslice', 'node-lifecycle', 'taint-eviction-controller', 'pod-garbage-collector', 'resourcequota', 'nodeipam'] as const;
 
 export class ControllerManager {
   private readonly running: Array<{ c: Controller; done: Promise<void> }> = [];
@@ -83,6 +85,10 @@ export class ControllerManager {
     if (want.has('node-lifecycle')) {
       const { NodeLifecycleController } = await import('./nodelifecycle/controller.js');
       made.push(new NodeLifecycleController(this.client, { nodeMonitorGracePeriodMs: this.opts.nodeMonitorGracePeriodMs, log: consoleLogger('node-lifecycle-controller') }));
+    }
+    if (want.has('nodeipam')) {
+      const { NodeIpamController } = await import('./nodeipam/controller.js');
+      made.push(new NodeIpamController(this.client, { clusterCIDR: this.opts.clusterCIDR, log: consoleLogger('node-ipam-controller') }));
     }
     if (want.has('taint-eviction-controller')) {
       const { TaintEvictionController } = await import('./tainteviction/controller.js');
