@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import { isNotFound, type Client, type Resource } from '../client/interface.js';
-import { LEASES, NODES, PODS, SERVICES } from '../client/resources.js';
+import { CONFIGMAPS, LEASES, NODES, PODS, SECRETS, SERVICES } from '../client/resources.js';
 import { WorkQueue, runWorkers } from '../client/workqueue.js';
 import type { Runtime } from '../runtime/interface.js';
 import { NODE_LEASE_NAMESPACE, leaseObject, nodeConditions } from '../simnodes/node.js';
@@ -15,8 +15,6 @@ import { hostFacts, nodeObject, nodeResources, nodeStatus, type HostFacts, type 
 import { PodWorkers } from './podworker.js';
 import { LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, type HookRunner, type KubeletBackend, type Pod, type ProbeManager, type VolumeManager } from './types.js';
 
-const CONFIGMAPS: Resource = { group: '', version: 'v1', resource: 'configmaps', namespaced: true };
-const SECRETS: Resource = { group: '', version: 'v1', resource: 'secrets', namespaced: true };
 
 export interface KubeletOptions {
   client: Client;
