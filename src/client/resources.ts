@@ -26,3 +26,4 @@ export const SECRETS: Resource = { group: '', version: 'v1', resource: 'secrets'
 export const SERVICEACCOUNTS: Resource = { group: '', version: 'v1', resource: 'serviceaccounts', namespaced: true };
 export const SERVICES: Resource = { group: '', version: 'v1', resource: 'services', namespaced: true };
 export const STATEFULSETS: Resource = { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true };
+export const STORAGECLASSES: Resource = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', namespaced: false };

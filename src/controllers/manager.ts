@@ -20,7 +20,7 @@ export interface ManagerOptions {
   clusterCIDR?: string;
 }
 
-export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset', 'endpoint', 'endpointslice', 'node-lifecycle', 'taint-eviction-controller', 'pod-garbage-collector', 'resourcequota', 'nodeipam'] as const;
+export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset', 'endpoint', 'endpointslice', 'node-lifecycle', 'taint-eviction-controller', 'pod-garbage-collector', 'resourcequota', 'nodeipam', 'persistentvolume-binder-controller'] as const;
 
 export class ControllerManager {
   private readonly running: Array<{ c: Controller; done: Promise<void> }> = [];
@@ -105,6 +105,10 @@ export class ControllerManager {
     if (want.has('endpointslice')) {
       const { EndpointSliceController } = await import('./endpointslice/controller.js');
       made.push(new EndpointSliceController(this.client, { log: consoleLogger('endpointslice-controller') }));
+    }
+    if (want.has('persistentvolume-binder-controller')) {
+      const { PersistentVolumeController } = await import('./persistentvolume/controller.js');
+      made.push(new PersistentVolumeController(this.client, { log: consoleLogger('persistentvolume-binder-controller') }));
     }
     for (const c of made) {
       const done = c.run().catch((e: unknown) => this.log(`${c.name} controller stopped with an error: ${errorMessage(e)}`));
