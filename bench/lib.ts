@@ -62,6 +62,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   const port = await freePort();
   const args = [...(opts.nodeArgs ?? []), join(opts.root ?? repoRoot, 'bin/k8ts.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1'];
   if (opts.datastore) args.push('--datastore', opts.datastore);
+  // Benchmarks of the control plane run without the server's kubelet (no containers on this machine's network).
+  if (!(opts.extraArgs ?? []).includes('--node-netns')) args.push('--disable-agent');
   args.push(...(opts.extraArgs ?? []));
   const t0 = performance.now();
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });

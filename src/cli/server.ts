@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { isIP } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { resolve, join } from 'node:path';
 import { AllowAuthenticatedAuthorizer, TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth.js';
 import { initFieldManager } from '../apiserver/fieldmanager.js';
@@ -46,6 +47,13 @@ const FLAGS = {
   'default-not-ready-toleration-seconds': { type: 'number', default: 300, help: 'tolerationSeconds of the not-ready:NoExecute toleration added to pods without one' },
   'default-unreachable-toleration-seconds': { type: 'number', default: 300, help: 'tolerationSeconds of the unreachable:NoExecute toleration added to pods without one' },
   'terminated-pod-gc-threshold': { type: 'number', default: 12500, help: 'terminated pods kept before the pod garbage collector deletes the oldest (≤ 0: never)' },
+  'disable-agent': { type: 'boolean', default: false, help: 'do not run the kubelet for this machine (src/kubelet): a control-plane-only server' },
+  'node-name': { type: 'string', default: '', help: 'name of this machine\'s Node (default: the hostname, lower-cased)' },
+  'node-ip': { type: 'string', default: '', help: 'the Node\'s InternalIP (default: the first non-loopback IPv4 address)' },
+  'node-netns': { type: 'string', default: '', help: 'run pods and their networking in this network namespace (e.g. /run/netns/X) instead of the machine\'s own' },
+  'cluster-cidr': { type: 'string', default: '10.42.0.0/16', help: 'the range node pod CIDRs (one /24 each) are allocated from' },
+  'pod-cidr': { type: 'string', default: '', help: 'use this pod CIDR for the node instead of one from --cluster-cidr' },
+  'kubelet-port': { type: 'number', default: 10250, help: 'port of the kubelet\'s HTTPS server (logs, exec, port-forward, stats); 0 picks a free one' },
   'pod-gc-quarantine': { type: 'string', default: '40s', help: 'how long a pod\'s node must be missing before the pod garbage collector deletes the pod' },
 } as const;
 
@@ -88,6 +96,39 @@ function scheduler(leaderElection: LeaderElectionConfig | undefined): ComponentS
       };
     },
   };
+}
+
+/** The node agent (kubelet over runc) as user system:node:<name> (group system:nodes). */
+function agent(opts: Omit<import('../kubelet/agent.js').AgentOptions, 'client' | 'log'>): ComponentSpec {
+  return {
+    name: 'kubelet',
+    certFile: 'kubelet',
+    user: `system:node:${opts.nodeName}`,
+    groups: ['system:nodes'],
+    userAgent: `kubelet/${VERSION} (linux/amd64) k8ts`,
+    make: async (client, log) => {
+      const { startAgent } = await import('../kubelet/agent.js');
+      let running: import('../kubelet/agent.js').Agent | undefined;
+      return {
+        start: async () => {
+          // Registration waits for the node's pod CIDR from the controller manager: do not hold up the others.
+          void startAgent({ ...opts, client, log }).then(
+            (a) => (running = a),
+            (e: unknown) => console.error(`k8ts: kubelet failed to start: ${(e as Error).message}`),
+          );
+        },
+        stop: async () => {
+          await running?.stop();
+        },
+      };
+    },
+  };
+}
+
+/** The first non-internal IPv4 address of this machine, else loopback. */
+function defaultNodeIP(): string {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
 }
 
 /**
@@ -250,7 +291,7 @@ export async function runServer(argv: string[]): Promise<void> {
       return undefined;
     });
   const components: Array<Promise<Started | undefined>> = [];
-  const managerOpts: ManagerOptions = { nodeMonitorGracePeriodMs: nodeGraceMs, terminatedPodGCThreshold: f['terminated-pod-gc-threshold'], podGCQuarantineMs };
+  const managerOpts: ManagerOptions = { clusterCIDR: f['cluster-cidr'], nodeMonitorGracePeriodMs: nodeGraceMs, terminatedPodGCThreshold: f['terminated-pod-gc-threshold'], podGCQuarantineMs };
   if (!f['disable-controllers']) components.push(launch(controllerManager(leaderElection, managerOpts)));
   if (!f['disable-scheduler']) components.push(launch(scheduler(leaderElection)));
   if (f['simulate-nodes'] > 0) {
@@ -270,6 +311,23 @@ export async function runServer(argv: string[]): Promise<void> {
   }
 
   if (dns) components.push(launch(clusterDns(dns)));
+  if (!f['disable-agent']) {
+    components.push(
+      launch(
+        agent({
+          dataDir,
+          nodeName: (f['node-name'] || hostname()).toLowerCase(),
+          nodeIP: f['node-ip'] || defaultNodeIP(),
+          ...(f['node-netns'] ? { nodeNetns: f['node-netns'] } : {}),
+          ...(f['pod-cidr'] ? { podCIDR: f['pod-cidr'] } : {}),
+          clusterDNS: dns ? [f['cluster-dns']] : [],
+          clusterDomain: f['cluster-domain'],
+          kubeletPort: f['kubelet-port'],
+          kubeletVersion: VERSION,
+        }),
+      ),
+    );
+  }
 
   let stopping = false;
   const stop = (sig: string) => {

@@ -124,6 +124,11 @@ export class Kubelet implements KubeletBackend {
     return this.workers.pods();
   }
 
+  /** Records an event about a pod as this node's kubelet (the prober's Unhealthy events come through here). */
+  recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
+    this.events.event(pod, type, reason, message, fieldPath);
+  }
+
   async start(): Promise<void> {
     this.facts = hostFacts(this.o.rootDir);
     const v = await this.o.runtime.runtime.version();

@@ -270,6 +270,11 @@ export interface ServerOptions {
   dataDir?: string;
   port?: number;
   extraArgs?: string[];
+  /**
+   * Run the server's kubelet (real containers). Off by default: a test that wants it passes `--node-netns` in
+   * extraArgs so that pods live in a test host namespace (network rule), not in the machine's own.
+   */
+  agent?: boolean;
 }
 
 /** One real k8ts server process. Start with Server.start(); stop() kills it and removes its temp dirs. */
@@ -304,7 +309,7 @@ export class Server {
     const dataDir = opts.dataDir ?? path.join(tmpDir, 'data');
     fs.mkdirSync(dataDir, { recursive: true });
     const port = opts.port ?? (await freePort());
-    const s = new Server(tmpDir, dataDir, port, opts.extraArgs ?? []);
+    const s = new Server(tmpDir, dataDir, port, [...(opts.agent ? [] : ['--disable-agent']), ...(opts.extraArgs ?? [])]);
     try {
       await s.launch();
     } catch (err) {
