@@ -1,0 +1,267 @@
+// End-to-end: `k8ts server` with its kubelet, pods as real runc containers in a test host network namespace,
+// driven by the real kubectl. The node registers and turns Ready with a pod CIDR; W1's kubia pod runs with an IP
+// from it; configMap/secret env and volumes, an emptyDir shared with an init container, restart policies with
+// crash-loop back-off, upstream's waiting reasons for bad input (missing key, unpullable image), graceful deletion,
+// and adoption of running containers after the server is killed and started again.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { loadTestImages } from '../../src/images/build.js';
+import { LocalImageService } from '../../src/images/service.js';
+import { createTestHost, mountsUnder, preflight, type TestHost } from '../../src/runtime/testing.js';
+import { Server, docs, eventually, parseTable, withNamespace, type Kubectl } from './harness.js';
+
+const NODE = 'k8ts-e2e-node';
+const BUSYBOX = 'k8ts.local/busybox:1.36';
+const KUBIA = 'k8ts.local/kubia:1';
+
+let srv: Server;
+let host: TestHost;
+let dataDir: string;
+
+before(async () => {
+  preflight();
+  host = await createTestHost('k8ts-e2e');
+  dataDir = join(mkdtempSync(join(tmpdir(), 'k8ts-e2e-node-')), 'data');
+  mkdirSync(dataDir, { recursive: true });
+  // Images are imported ahead (the air-gapped path): no pulls from anywhere.
+  await loadTestImages(await LocalImageService.open(join(dataDir, 'images')));
+  srv = await Server.start({
+    dataDir,
+    agent: true,
+    extraArgs: ['--node-netns', host.path, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', '0'],
+  });
+});
+
+after(async () => {
+  try {
+    if (srv) {
+      // Pods go first (the kubelet stops and removes their containers), then the server.
+      await srv.client().run(['delete', 'pods', '--all', '--all-namespaces', '--wait=true', '--timeout=60s']);
+      await srv.stop();
+    }
+  } finally {
+    // Whatever is left (a failed test) is stopped here: containers, mounts, the namespace.
+    const runcRoot = join(dataDir ?? '/nonexistent', 'runtime', 'runc');
+    if (existsSync(runcRoot)) {
+      for (const id of readdirSync(runcRoot)) {
+        try {
+          execFileSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
+        } catch {
+          // gone
+        }
+      }
+    }
+    for (const m of dataDir ? mountsUnder(dataDir).reverse() : []) {
+      try {
+        execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+      } catch {
+        // gone
+      }
+    }
+    await host?.destroy();
+  }
+});
+
+const phaseOf = async (k: Kubectl, name: string): Promise<string> => (await k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])).stdout;
+const json = async (k: Kubectl, name: string): Promise<any> => JSON.parse((await k.ok(['get', 'pod', name, '-o', 'json'])).stdout);
+
+test('the node registers, gets a pod CIDR and is Ready', async () => {
+  const k = srv.client();
+  const node = await eventually(async () => {
+    const r = await k.run(['get', 'node', NODE, '-o', 'json']);
+    if (r.code !== 0) return undefined;
+    const n = JSON.parse(r.stdout);
+    const ready = (n.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+    return ready?.status === 'True' && n.spec?.podCIDR ? n : undefined;
+  }, 60_000, `node ${NODE} Ready with a pod CIDR${srv.logTail()}`);
+  assert.match(node.spec.podCIDR, /^10\.42\.\d+\.0\/24$/);
+  assert.equal(node.status.capacity.pods, '110');
+  assert.match(node.status.capacity.memory, /^\d+Ki$/);
+  assert.match(node.status.nodeInfo.containerRuntimeVersion, /^runc:\/\//);
+  assert.deepEqual(node.status.addresses, [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: NODE }]);
+  const table = parseTable((await k.ok(['get', 'nodes'])).stdout);
+  const row = table.rows.find((r) => r.NAME === NODE);
+  assert.equal(row?.STATUS, 'Ready');
+  assert.equal(row?.ROLES, 'control-plane');
+  const lease = JSON.parse((await k.ok(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'json'])).stdout);
+  assert.equal(lease.spec.holderIdentity, NODE);
+});
+
+test('W1: kubia runs with an IP from the node\'s pod CIDR; events tell the story', async () => {
+  const k = await withNamespace(srv, 'e2e-kubelet');
+  await k.ok(['run', 'kubia', `--image=${KUBIA}`, '--port=8080']);
+  await eventually(async () => (await phaseOf(k, 'kubia')) === 'Running', 60_000, `kubia Running${srv.logTail()}`);
+  const pod = await json(k, 'kubia');
+  const node = JSON.parse((await k.ok(['get', 'node', NODE, '-o', 'json'])).stdout);
+  const prefix = node.spec.podCIDR.split('.').slice(0, 3).join('.');
+  assert.ok(pod.status.podIP.startsWith(`${prefix}.`), `pod IP ${pod.status.podIP} in ${node.spec.podCIDR}`);
+  assert.equal(pod.status.hostIP, '127.0.0.1');
+  assert.equal(pod.status.qosClass, 'BestEffort');
+  const c = pod.status.containerStatuses[0];
+  assert.equal(c.ready, true);
+  assert.equal(c.restartCount, 0);
+  assert.match(c.containerID, /^runc:\/\/[0-9a-f]+$/);
+  const conds = Object.fromEntries(pod.status.conditions.map((x: any) => [x.type, x.status]));
+  assert.deepEqual(conds, { PodReadyToStartContainers: 'True', Initialized: 'True', Ready: 'True', ContainersReady: 'True', PodScheduled: 'True' });
+  const wide = parseTable((await k.ok(['get', 'pods', '-o', 'wide'])).stdout).rows[0]!;
+  assert.equal(wide.READY, '1/1');
+  assert.equal(wide.IP, pod.status.podIP);
+  assert.equal(wide.NODE, NODE);
+  const reasons = await eventually(async () => {
+    const ev = JSON.parse((await k.ok(['get', 'events', '-o', 'json'])).stdout).items as any[];
+    const rs = ev.filter((e) => e.involvedObject.name === 'kubia').map((e) => e.reason);
+    return ['Scheduled', 'Pulled', 'Created', 'Started'].every((r) => rs.includes(r)) ? rs : undefined;
+  }, 15_000, 'kubelet events');
+  assert.ok(reasons.includes('Started'));
+  const describe = (await k.ok(['describe', 'pod', 'kubia'])).stdout;
+  assert.match(describe, /Started container kubia/);
+  assert.match(describe, /Container image "k8ts\.local\/kubia:1" already present on machine/);
+});
+
+test('configMap and secret as env and volumes, an init container filling an emptyDir, restartPolicy Never', async () => {
+  const k = await withNamespace(srv, 'e2e-kubelet');
+  const ns = k.namespace!;
+  await k.ok(['create', 'configmap', 'cfg', '--from-literal=mode=fast', '--from-literal=level=3']);
+  await k.ok(['create', 'secret', 'generic', 'sec', '--from-literal=password=hunter2']);
+  // The container's checks decide its exit code: the pod Succeeds only if every value arrived as expected.
+  const check = [
+    '[ "$MODE" = fast ]',
+    '[ "$PW" = hunter2 ]',
+    '[ "$POD_NAME" = checks ]',
+    `[ "$POD_NS" = ${ns} ]`,
+    '[ "$(cat /etc/cfg/mode)" = fast ]',
+    '[ "$(cat /etc/cfg/level)" = 3 ]',
+    '[ "$(cat /etc/sec/password)" = hunter2 ]',
+    '[ "$(cat /work/from-init)" = hello ]',
+    '[ "$(hostname)" = checks ]',
+  ].join(' && ');
+  await k.ok(['create', '-f', '-'], {
+    stdin: docs({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'checks' },
+      spec: {
+        restartPolicy: 'Never',
+        volumes: [
+          { name: 'cfg', configMap: { name: 'cfg' } },
+          { name: 'sec', secret: { secretName: 'sec' } },
+          { name: 'work', emptyDir: {} },
+        ],
+        initContainers: [{ name: 'init', image: BUSYBOX, command: ['sh', '-c', 'echo hello > /work/from-init'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
+        containers: [
+          {
+            name: 'main',
+            image: BUSYBOX,
+            command: ['sh', '-c', check],
+            env: [
+              { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'mode' } } },
+              { name: 'PW', valueFrom: { secretKeyRef: { name: 'sec', key: 'password' } } },
+              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              { name: 'POD_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+            ],
+            volumeMounts: [
+              { name: 'cfg', mountPath: '/etc/cfg' },
+              { name: 'sec', mountPath: '/etc/sec' },
+              { name: 'work', mountPath: '/work' },
+            ],
+          },
+        ],
+      },
+    }),
+  });
+  const phase = await eventually(async () => {
+    const p = await phaseOf(k, 'checks');
+    return p === 'Succeeded' || p === 'Failed' ? p : undefined;
+  }, 60_000, `checks finished${srv.logTail()}`);
+  const pod = await json(k, 'checks');
+  assert.equal(phase, 'Succeeded', JSON.stringify(pod.status.containerStatuses));
+  assert.equal(pod.status.initContainerStatuses[0].state.terminated.reason, 'Completed');
+  assert.equal(pod.status.containerStatuses[0].state.terminated.exitCode, 0);
+  assert.equal(pod.status.containerStatuses[0].state.terminated.reason, 'Completed');
+  const row = parseTable((await k.ok(['get', 'pod', 'checks'])).stdout).rows[0]!;
+  assert.equal(row.STATUS, 'Completed');
+  assert.equal(row.READY, '0/1');
+});
+
+test('restartPolicy Always: a failing container is restarted, then backs off (CrashLoopBackOff)', async () => {
+  const k = await withNamespace(srv, 'e2e-kubelet');
+  await k.ok(['run', 'crasher', `--image=${BUSYBOX}`, '--', 'sh', '-c', 'exit 3']);
+  const cs = await eventually(async () => {
+    const c = (await json(k, 'crasher')).status?.containerStatuses?.[0];
+    return c?.restartCount >= 1 && c.state?.waiting?.reason === 'CrashLoopBackOff' ? c : undefined;
+  }, 60_000, `CrashLoopBackOff${srv.logTail()}`);
+  assert.equal(cs.lastState.terminated.exitCode, 3);
+  assert.equal(cs.lastState.terminated.reason, 'Error');
+  assert.match(cs.state.waiting.message, /^back-off \d+s restarting failed container=crasher pod=crasher_/);
+  assert.equal(await phaseOf(k, 'crasher'), 'Running');
+  const row = parseTable((await k.ok(['get', 'pod', 'crasher'])).stdout).rows[0]!;
+  assert.equal(row.STATUS, 'CrashLoopBackOff');
+  const describe = (await k.ok(['describe', 'pod', 'crasher'])).stdout;
+  assert.match(describe, /Back-off restarting failed container crasher/);
+});
+
+test('bad input: a missing configMap key and an unpullable image show upstream\'s reasons; the node carries on', async () => {
+  const k = await withNamespace(srv, 'e2e-kubelet');
+  await k.ok(['create', 'configmap', 'some', '--from-literal=a=1']);
+  await k.ok(['create', '-f', '-'], {
+    stdin: docs(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'nokey' },
+        spec: { containers: [{ name: 'main', image: BUSYBOX, command: ['sleep', '3600'], env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'some', key: 'missing' } } }] }] },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'noimage' },
+        // A registry on a closed loopback port: the pull fails at once, and nothing leaves the machine.
+        spec: { containers: [{ name: 'main', image: '127.0.0.1:9/k8ts/nothing:1', imagePullPolicy: 'IfNotPresent' }] },
+      },
+    ),
+  });
+  const w = await eventually(async () => (await json(k, 'nokey')).status?.containerStatuses?.[0]?.state?.waiting, 60_000, 'nokey waiting');
+  assert.equal(w.reason, 'CreateContainerConfigError');
+  assert.equal(w.message, `couldn't find key missing in ConfigMap ${k.namespace}/some`);
+  const img = await eventually(async () => {
+    const s = (await json(k, 'noimage')).status?.containerStatuses?.[0]?.state?.waiting;
+    return s && ['ErrImagePull', 'ImagePullBackOff'].includes(s.reason) ? s : undefined;
+  }, 60_000, 'noimage ErrImagePull');
+  assert.match(img.message, /127\.0\.0\.1:9\/k8ts\/nothing:1/);
+  // Fixing the input lets the pod start: the kubelet retried all along.
+  await k.ok(['patch', 'configmap', 'some', '--type=merge', '-p', '{"data":{"missing":"now-here"}}']);
+  await eventually(async () => (await phaseOf(k, 'nokey')) === 'Running', 60_000, 'nokey Running after the key appears');
+});
+
+test('graceful deletion stops the containers; a killed server adopts running containers on restart', async () => {
+  const k = await withNamespace(srv, 'e2e-kubelet');
+  await k.ok(['create', '-f', '-'], {
+    stdin: docs(
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'keeper' }, spec: { containers: [{ name: 'main', image: BUSYBOX, command: ['sleep', '3600'] }] } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'goner' }, spec: { terminationGracePeriodSeconds: 2, containers: [{ name: 'main', image: BUSYBOX, command: ['sleep', '3600'] }] } },
+    ),
+  });
+  await eventually(async () => (await phaseOf(k, 'keeper')) === 'Running' && (await phaseOf(k, 'goner')) === 'Running', 60_000, 'both Running');
+  const began = Date.now();
+  await k.ok(['delete', 'pod', 'goner', '--wait=true', '--timeout=60s']);
+  // sleep as PID 1 ignores SIGTERM: the grace period (2 s) runs out and SIGKILL ends it.
+  assert.ok(Date.now() - began < 30_000, 'deleted within the grace period and clean-up');
+  const before = (await json(k, 'keeper')).status.containerStatuses[0];
+  await srv.restart('SIGKILL');
+  await eventually(async () => {
+    const n = JSON.parse((await srv.client().ok(['get', 'node', NODE, '-o', 'json'])).stdout);
+    return n.status.conditions.find((c: any) => c.type === 'Ready')?.status === 'True';
+  }, 60_000, 'node Ready again');
+  // Give the restarted kubelet time to sync the pod, then check nothing was restarted or duplicated.
+  await eventually(async () => (await json(k, 'keeper')).status.containerStatuses[0].ready === true, 30_000, 'keeper ready after restart');
+  const afterRestart = (await json(k, 'keeper')).status.containerStatuses[0];
+  assert.equal(afterRestart.containerID, before.containerID, 'the same container');
+  assert.equal(afterRestart.restartCount, 0);
+  assert.equal(afterRestart.state.running.startedAt, before.state.running.startedAt);
+});
