@@ -3,7 +3,7 @@
 // so a reader sees either the whole old payload or the whole new one. Unchanged payloads write nothing.
 
 import { promises as fs } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { cleanPayload, type Payload } from './payload.js';
 
 export const DATA_DIR = '..data';
@@ -50,9 +50,21 @@ function samePayload(a: Payload, b: Payload): boolean {
 
 const topLevel = (p: string): string => p.split('/')[0]!;
 
+export interface WriteOptions {
+  /**
+   * The pod's fsGroup: files and directories get it as their group, files gain group read (upstream's read-only
+   * ownership mask 0440) and directories setgid and group access, as SetVolumeOwnership does.
+   */
+  fsGroup?: number;
+}
+
+/** The mode a file ends up with on disk: upstream ORs the read-only mask in when an fsGroup is set. */
+export const fileModeOnDisk = (mode: number, fsGroup: number | undefined): number => (fsGroup === undefined ? mode : mode | 0o440);
+
 /** Writes `payload` into `targetDir` (which must exist). Returns whether anything changed on disk. */
-export async function writeAtomically(targetDir: string, payloadIn: Payload): Promise<boolean> {
-  const payload = cleanPayload(payloadIn);
+export async function writeAtomically(targetDir: string, payloadIn: Payload, opts: WriteOptions = {}): Promise<boolean> {
+  const { fsGroup } = opts;
+  const payload: Payload = new Map([...cleanPayload(payloadIn)].map(([k, f]) => [k, { data: f.data, mode: fileModeOnDisk(f.mode, fsGroup) }]));
   const dataLink = join(targetDir, DATA_DIR);
   let oldTs: string | undefined;
   try {
@@ -75,12 +87,30 @@ export async function writeAtomically(targetDir: string, payloadIn: Payload): Pr
     newTs = tsDir.slice(targetDir.length + 1);
     try {
       // mkdtemp makes it 0700; group and other must be able to walk in (non-root containers).
-      await fs.chmod(tsDir, 0o755);
+      const dirMode = fsGroup === undefined ? 0o755 : 0o2775;
+      const own = async (p: string): Promise<void> => {
+        if (fsGroup !== undefined) await fs.lchown(p, -1, fsGroup);
+      };
+      await fs.chmod(tsDir, dirMode);
+      await own(tsDir);
       for (const [rel, f] of payload) {
         const p = join(tsDir, rel);
-        await fs.mkdir(dirname(p), { recursive: true, mode: 0o755 });
+        // Intermediate directories, each owned like the top one.
+        const parts = rel.split('/').slice(0, -1);
+        for (let i = 1; i <= parts.length; i++) {
+          const d = join(tsDir, ...parts.slice(0, i));
+          const made = await fs.mkdir(d, { mode: dirMode }).then(() => true, (e: NodeJS.ErrnoException) => {
+            if (e.code !== 'EEXIST') throw e;
+            return false;
+          });
+          if (made) {
+            await fs.chmod(d, dirMode);
+            await own(d);
+          }
+        }
         await fs.writeFile(p, f.data, { mode: f.mode });
         await fs.chmod(p, f.mode);
+        await own(p);
       }
     } catch (e) {
       await fs.rm(tsDir, { recursive: true, force: true });

@@ -110,6 +110,8 @@ test('configMap: keys, items and modes through the atomic writer; updates propag
   assert.equal(readFileSync(join(dir, 'app.conf'), 'utf8'), 'v=1');
   assert.equal(statSync(join(dir, 'app.conf')).mode & 0o777, 0o640);
   assert.equal(readlinkSync(join(dir, 'app.conf')), '..data/app.conf');
+  // The root is 0777 as upstream's wrapped emptyDir (non-root containers can walk in; the bind is read-only).
+  assert.equal(statSync(dir).mode & 0o777, 0o777);
   const picked = join(podsDir, p.metadata.uid!, 'volumes', 'kubernetes.io~configmap', 'picked');
   assert.equal(readFileSync(join(picked, 'conf/app.conf'), 'utf8'), 'v=1');
   assert.equal(statSync(join(picked, 'conf/app.conf')).mode & 0o777, 0o600);
@@ -354,6 +356,33 @@ test('containerMounts: read-only API volumes, propagation, subPath (created, or 
   writeFileSync(join(shared, 'keep'), 'k');
   await vm.tearDownPod(p.metadata.uid!);
   assert.equal(readFileSync(join(shared, 'keep'), 'utf8'), 'k');
+});
+
+test('fsGroup: API-data files and directories get the group (files +0440, dirs setgid); emptyDir roots too', async () => {
+  const { client, vm } = setup();
+  client.seed('secrets', secret('s', { key: 'v' }));
+  client.seed('configmaps', cm('cfg', { 'a/b/c': 'deep' }));
+  const p = pod([{ name: 's', secret: { secretName: 's', defaultMode: 0o400 } }, { name: 'cfg', configMap: { name: 'cfg', items: [{ key: 'a/b/c', path: 'a/b/c' }] } }, { name: 'e', emptyDir: {} }]);
+  p.spec!.securityContext = { fsGroup: 2345 };
+  await vm.setUpPod(p);
+  const vols = join(podsDir, p.metadata.uid!, 'volumes');
+  const key = statSync(join(vols, 'kubernetes.io~secret/s/key'));
+  assert.equal(key.mode & 0o7777, 0o440);
+  assert.equal(key.gid, 2345);
+  const ts = join(vols, 'kubernetes.io~secret/s', readlinkSync(join(vols, 'kubernetes.io~secret/s/..data')));
+  assert.equal(statSync(ts).mode & 0o7777, 0o2775);
+  assert.equal(statSync(ts).gid, 2345);
+  const mid = statSync(join(vols, 'kubernetes.io~configmap/cfg/a/b'));
+  assert.equal(mid.mode & 0o7777, 0o2775);
+  assert.equal(mid.gid, 2345);
+  assert.equal(statSync(join(vols, 'kubernetes.io~configmap/cfg/a/b/c')).mode & 0o7777, 0o644);
+  const e = statSync(join(vols, 'kubernetes.io~empty-dir/e'));
+  assert.equal(e.mode & 0o7777, 0o2777);
+  assert.equal(e.gid, 2345);
+  // The next sync finds the payload (with its fsGroup modes) unchanged and writes nothing.
+  await vm.setUpPod(p);
+  assert.equal(join(vols, 'kubernetes.io~secret/s', readlinkSync(join(vols, 'kubernetes.io~secret/s/..data'))), ts);
+  await vm.tearDownPod(p.metadata.uid!);
 });
 
 test('tearDownPod is idempotent; podsOnDisk lists what is left; a fresh manager (kubelet restart) cleans orphans', async () => {

@@ -142,13 +142,17 @@ export class KubeletVolumeManager implements VolumeManager {
     const uid = pod.metadata.uid ?? '';
     const ns = pod.metadata.namespace ?? '';
     const name = String(v.name);
+    const fsGroup = fsGroupOf(pod);
+    const write = { fsGroup };
     if (v.emptyDir) {
       const dir = this.volumeDir(uid, 'emptyDir', name);
       await fs.mkdir(dir, { recursive: true, mode: 0o750 });
       const medium = String(v.emptyDir.medium ?? '');
       if (medium === 'Memory') await ensureTmpfs(dir, memorySize(pod, v.emptyDir.sizeLimit));
-      else if (medium === '') await fs.chmod(dir, 0o777);
-      else throw new Error(`emptyDir medium ${JSON.stringify(medium)} is not supported by this kubelet`);
+      else if (medium !== '') throw new Error(`emptyDir medium ${JSON.stringify(medium)} is not supported by this kubelet`);
+      // World-writable as upstream; with an fsGroup the root is also that group's, setgid so new files inherit it.
+      await fs.chmod(dir, fsGroup === undefined ? 0o777 : 0o2777);
+      if (fsGroup !== undefined) await fs.chown(dir, -1, fsGroup);
       return { path: dir, readOnly: false };
     }
     if (v.hostPath) {
@@ -161,8 +165,8 @@ export class KubeletVolumeManager implements VolumeManager {
       const cm = await reads.get(CONFIGMAPS, ns, String(src.name ?? ''));
       if (!cm && src.optional !== true) throw new Error(`configmap ${JSON.stringify(String(src.name ?? ''))} not found`);
       const dir = this.volumeDir(uid, 'configMap', name);
-      await fs.mkdir(dir, { recursive: true, mode: 0o750 });
-      await writeAtomically(dir, configMapPayload(src, cm, modeOf(src.defaultMode)));
+      await volumeRoot(dir, false);
+      await writeAtomically(dir, configMapPayload(src, cm, modeOf(src.defaultMode)), write);
       return { path: dir, readOnly: true };
     }
     if (v.secret) {
@@ -171,9 +175,8 @@ export class KubeletVolumeManager implements VolumeManager {
       if (!secret && src.optional !== true) throw new Error(`secret ${JSON.stringify(String(src.secretName ?? ''))} not found`);
       const payload = secretPayload(src, secret, modeOf(src.defaultMode));
       const dir = this.volumeDir(uid, 'secret', name);
-      await fs.mkdir(dir, { recursive: true, mode: 0o750 });
-      await ensureTmpfs(dir);
-      await writeAtomically(dir, payload);
+      await volumeRoot(dir, true);
+      await writeAtomically(dir, payload, write);
       return { path: dir, readOnly: true };
     }
     if (v.downwardAPI) {
@@ -181,16 +184,15 @@ export class KubeletVolumeManager implements VolumeManager {
       const alloc = hasResourceRefs(items) ? await reads.allocatable() : {};
       const payload = downwardPayload(items, pod, modeOf(v.downwardAPI.defaultMode), alloc);
       const dir = this.volumeDir(uid, 'downwardAPI', name);
-      await fs.mkdir(dir, { recursive: true, mode: 0o750 });
-      await writeAtomically(dir, payload);
+      await volumeRoot(dir, false);
+      await writeAtomically(dir, payload, write);
       return { path: dir, readOnly: true };
     }
     if (v.projected) {
       const payload = await this.projectedPayload(pod, name, v.projected, reads);
       const dir = this.volumeDir(uid, 'projected', name);
-      await fs.mkdir(dir, { recursive: true, mode: 0o750 });
-      await ensureTmpfs(dir);
-      await writeAtomically(dir, payload);
+      await volumeRoot(dir, true);
+      await writeAtomically(dir, payload, write);
       return { path: dir, readOnly: true };
     }
     if (v.persistentVolumeClaim) {
@@ -404,6 +406,19 @@ export class KubeletVolumeManager implements VolumeManager {
     return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
   }
 }
+
+/** An API-data volume's root, made as upstream's wrapped emptyDir makes it: 0777 (the container bind is read-only). */
+async function volumeRoot(dir: string, tmpfs: boolean): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o750 });
+  if (tmpfs) await ensureTmpfs(dir);
+  await fs.chmod(dir, 0o777);
+}
+
+/** The pod's securityContext.fsGroup, when set. */
+const fsGroupOf = (pod: Pod): number | undefined => {
+  const g = (pod.spec?.securityContext as Record<string, unknown> | undefined)?.fsGroup;
+  return typeof g === 'number' ? g : undefined;
+};
 
 const modeOf = (m: unknown): number => (typeof m === 'number' ? m : DEFAULT_MODE);
 
