@@ -1,0 +1,144 @@
+// The proxy contract, run against both backends for real inside a test host: ClusterIP spreading, ClientIP
+// affinity, endpoint removal, NodePort from another machine, LoadBalancer ingress IP, hairpin, cleanup on stop.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../api/types.js';
+import { FakeClient } from '../client/fake.js';
+import { ENDPOINTSLICES, SERVICES } from '../client/resources.js';
+import { run } from '../runtime/command.js';
+import { createProxyLab, type Pod, type ProxyLab } from './testing.js';
+import { ServiceProxy, type ProxyMode } from './proxy.js';
+
+function service(name: string, clusterIP: string, extra: Record<string, unknown> = {}, port: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default' },
+    spec: { type: 'ClusterIP', clusterIP, clusterIPs: [clusterIP], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, ...port }], ...extra },
+  };
+}
+
+function slice(svc: string, pods: Pod[], node = 'node-a'): KubeObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${svc}-abcde`, namespace: 'default', labels: { 'kubernetes.io/service-name': svc } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: pods.map((p) => ({ addresses: [p.ip], conditions: { ready: true }, nodeName: node })),
+  } as KubeObject;
+}
+
+async function many(lab: ProxyLab, ns: string, url: string, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(await lab.get(ns, url));
+  return out;
+}
+
+async function ruleDump(lab: ProxyLab): Promise<string> {
+  const nft = await run('nft', ['list', 'ruleset'], { netns: lab.host.path });
+  const ipt = await run('iptables-save', [], { netns: lab.host.path });
+  return `${nft.stdout}\n${ipt.stdout}`;
+}
+
+for (const mode of ['nftables', 'iptables'] as ProxyMode[]) {
+  describe(`service proxy contract: ${mode}`, () => {
+    let lab: ProxyLab;
+    let client: FakeClient;
+    let proxy: ServiceProxy;
+    let syncs = 0;
+    const errors: string[] = [];
+    const synced = async (since: number): Promise<void> => {
+      for (let i = 0; i < 200 && syncs <= since; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(syncs > since, 'the proxy synced after the change');
+    };
+
+    before(async () => {
+      lab = await createProxyLab(3);
+      const [p1, p2] = lab.pods;
+      client = new FakeClient();
+      client.seed('services', service('web', '10.43.0.100'));
+      client.seed('endpointslices', slice('web', [p1, p2]));
+      client.seed('services', service('sticky', '10.43.0.101', { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } } }));
+      client.seed('endpointslices', slice('sticky', [p1, p2]));
+      client.seed('services', service('self', '10.43.0.102'));
+      client.seed('endpointslices', slice('self', [p1]));
+      client.seed('services', {
+        ...service('np', '10.43.0.103', { type: 'LoadBalancer' }, { nodePort: 30080 }),
+        status: { loadBalancer: { ingress: [{ ip: lab.nodeIP, ipMode: 'VIP' }] } },
+      });
+      client.seed('endpointslices', slice('np', [p2]));
+      client.seed('services', service('empty', '10.43.0.104'));
+      proxy = new ServiceProxy({
+        client,
+        nodeName: 'node-a',
+        nodeIPs: [lab.nodeIP],
+        netns: lab.host.path,
+        mode,
+        log: (m) => errors.push(m),
+        onSync: () => syncs++,
+      });
+      await proxy.start();
+    });
+
+    after(async () => {
+      await proxy?.stop();
+      await lab?.destroy();
+    });
+
+    test('ClusterIP traffic reaches every ready endpoint', async () => {
+      const seen = new Set(await many(lab, lab.pods[2].ns, 'http://10.43.0.100/', 24));
+      assert.deepEqual([...seen].sort(), ['pod1', 'pod2']);
+      assert.deepEqual(errors, []);
+    });
+
+    test('ClientIP affinity pins a client to one endpoint', async () => {
+      const seen = new Set(await many(lab, lab.pods[2].ns, 'http://10.43.0.101/', 12));
+      assert.equal(seen.size, 1);
+      assert.match([...seen][0], /^pod[12]$/);
+    });
+
+    test('hairpin: a pod reaches itself through its service', async () => {
+      assert.equal(await lab.get(lab.pods[0].ns, 'http://10.43.0.102/'), 'pod1');
+    });
+
+    test('NodePort and the LoadBalancer ingress IP answer from outside the node', async () => {
+      assert.equal(await lab.get(lab.outside, `http://${lab.nodeIP}:30080/`), 'pod2');
+      assert.equal(await lab.get(lab.outside, `http://${lab.nodeIP}:80/`), 'pod2');
+      assert.equal(await lab.get(lab.pods[0].ns, 'http://10.43.0.103/'), 'pod2');
+    });
+
+    test('a service without endpoints is rejected, not left hanging', async () => {
+      assert.match(await lab.get(lab.pods[2].ns, 'http://10.43.0.104/'), /^error/);
+    });
+
+    test('a removed endpoint stops receiving traffic; an added one starts', async () => {
+      const before = syncs;
+      const s = client.peek('endpointslices', 'default', 'web-abcde')!;
+      await client.update(ENDPOINTSLICES, 'default', { ...s, endpoints: (s as unknown as { endpoints: unknown[] }).endpoints.slice(0, 1) } as KubeObject);
+      await synced(before);
+      assert.deepEqual([...new Set(await many(lab, lab.pods[2].ns, 'http://10.43.0.100/', 10))], ['pod1']);
+      const again = syncs;
+      await client.update(ENDPOINTSLICES, 'default', slice('web', [lab.pods[1]]));
+      await synced(again);
+      assert.deepEqual([...new Set(await many(lab, lab.pods[2].ns, 'http://10.43.0.100/', 10))], ['pod2']);
+    });
+
+    test('a deleted service stops answering', async () => {
+      const before = syncs;
+      await client.delete(SERVICES, 'default', 'self');
+      await synced(before);
+      assert.match(await lab.get(lab.pods[0].ns, 'http://10.43.0.102/'), /^error/);
+    });
+
+    test('rules are gone after stop', async () => {
+      assert.match(await ruleDump(lab), mode === 'nftables' ? /k8ts-proxy/ : /KUBE-SERVICES/);
+      await proxy.stop();
+      const dump = await ruleDump(lab);
+      assert.doesNotMatch(dump, /k8ts-proxy|KUBE-/);
+      assert.match(await lab.get(lab.pods[2].ns, 'http://10.43.0.100/'), /^error/);
+      assert.deepEqual(errors, []);
+    });
+  });
+}
