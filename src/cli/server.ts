@@ -15,6 +15,7 @@ import type { ManagerOptions } from '../controllers/manager.js';
 import type { SimulatedNodesOptions } from '../simnodes/simnodes.js';
 import type { ClusterDnsOptions } from '../dns/dns.js';
 import { parseUpstreams, type Upstream } from '../dns/upstream.js';
+import { parseProxyMode, type ProxyMode } from '../proxy/proxy.js';
 import { startComponent, type ComponentSpec, type LeaderElectionConfig, type Started } from './components.js';
 import { FlagError, flagHelp, parseDuration, parseFlags } from './flags.js';
 import { VERSION } from './main.js';
@@ -39,6 +40,7 @@ const FLAGS = {
   'dns-bind-address': { type: 'string', default: '127.0.0.1', help: 'address the cluster DNS server listens on (UDP and TCP)' },
   'dns-port': { type: 'number', default: 0, help: 'port of the cluster DNS server; 0 disables DNS' },
   'dns-upstream': { type: 'string', default: '', help: 'resolvers for names outside the cluster: host[:port],… or "none" (default: the nameservers of /etc/resolv.conf)' },
+  'proxy-mode': { type: 'string', default: 'nftables', help: 'service proxy backend on each node: nftables, iptables or none (src/proxy)' },
   'leader-elect': { type: 'string', default: 'auto', help: 'run the controller manager and scheduler only while holding their kube-system Leases: true, false, or auto (over etcd only)' },
   'leader-elect-lease-duration': { type: 'string', default: '15s', help: 'how long a stand-by waits after the last renewal before taking over' },
   'leader-elect-renew-deadline': { type: 'string', default: '10s', help: 'how long the leader keeps trying to renew before it stops leading' },
@@ -177,6 +179,21 @@ function clusterDns(opts: ClusterDnsOptions): ComponentSpec {
   };
 }
 
+/** ServiceLB (src/proxy/servicelb.ts): LoadBalancer ingress = the Ready nodes' InternalIPs; one writer per cluster. */
+function serviceLB(leaderElection: LeaderElectionConfig | undefined): ComponentSpec {
+  return {
+    name: 'k8ts-servicelb',
+    certFile: 'servicelb',
+    user: 'system:k8ts:servicelb',
+    userAgent: 'k8ts-servicelb',
+    leaderElection,
+    make: async (client, log) => {
+      const { ServiceLB } = await import('../proxy/servicelb.js');
+      return new ServiceLB(client, log);
+    },
+  };
+}
+
 /**
  * --leader-elect: "true" always elects, "false" never, "auto" (default) elects over etcd only — a SQLite file
  * admits one server, so there is nobody to stand by for (and a restart need not wait out the old lease).
@@ -232,6 +249,8 @@ export async function runServer(argv: string[]): Promise<void> {
   let nodeGraceMs: number;
   let podGCQuarantineMs: number;
   let dns: ClusterDnsOptions | undefined;
+  // The per-node ServiceProxy mode; the kubelet wiring starts one proxy per node with it.
+  let proxyMode: ProxyMode | 'none';
   try {
     f = parseFlags(FLAGS, argv);
     nodePortRange = parsePortRange(f['service-node-port-range']);
@@ -242,6 +261,7 @@ export async function runServer(argv: string[]): Promise<void> {
     podGCQuarantineMs = parseDuration(f['pod-gc-quarantine']);
     if (nodeGraceMs < 1000) throw new FlagError('--node-monitor-grace-period must be at least 1s');
     dns = dnsOptions(f);
+    proxyMode = parseProxyMode(f['proxy-mode']);
   } catch (e) {
     if (e instanceof FlagError && e.message === 'help') {
       console.log(`Usage: k8ts server [flags]\n\nFlags:\n${flagHelp(FLAGS)}`);
@@ -328,6 +348,7 @@ export async function runServer(argv: string[]): Promise<void> {
       ),
     );
   }
+  if (proxyMode !== 'none') components.push(launch(serviceLB(leaderElection)));
 
   let stopping = false;
   const stop = (sig: string) => {

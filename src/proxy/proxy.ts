@@ -27,6 +27,12 @@ export interface ServiceProxyOptions {
   onSync?: (r: SyncResult & { ms: number }) => void;
 }
 
+/** --proxy-mode: the backend, or "none" (no service proxy on this node). */
+export function parseProxyMode(s: string): ProxyMode | 'none' {
+  if (s === 'nftables' || s === 'iptables' || s === 'none') return s;
+  throw new Error(`invalid --proxy-mode "${s}" (want nftables, iptables or none)`);
+}
+
 export function makeBackend(mode: ProxyMode, nodeIPs: readonly string[], netns?: string): Backend {
   return mode === 'iptables' ? new IptablesBackend({ nodeIPs, netns }) : new NftablesBackend({ nodeIPs, netns });
 }
