@@ -150,6 +150,20 @@ export function adminKubeconfig(pki: ClusterPKI, server: string, name = 'k8ts'):
  * first use and read back afterwards. Issuing loads the x509 library, so callers do it after the server listens.
  */
 export async function ensureClientCert(dataDir: string, file: string, commonName: string, organizations: string[] = []): Promise<{ cert: string; key: string }> {
+  return ensureLeafCert(dataDir, file, commonName, organizations, 'client', []);
+}
+
+/** The API server's client certificate toward kubelets (kubeadm's `apiserver-kubelet-client`). */
+export function ensureKubeletClientCert(dataDir: string): Promise<{ cert: string; key: string }> {
+  return ensureLeafCert(dataDir, 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters'], 'client', []);
+}
+
+/** A kubelet's serving certificate (`pki/kubelet-<node>.crt`), signed by the cluster CA, with the node's names and IPs as SANs. */
+export function ensureKubeletServingCert(dataDir: string, nodeName: string, sans: string[]): Promise<{ cert: string; key: string }> {
+  return ensureLeafCert(dataDir, `kubelet-${nodeName}`, `system:node:${nodeName}`, ['system:nodes'], 'server', [...new Set([nodeName, ...sans])]);
+}
+
+async function ensureLeafCert(dataDir: string, file: string, commonName: string, organizations: string[], usage: 'client' | 'server', sans: string[]): Promise<{ cert: string; key: string }> {
   const dir = join(dataDir, 'pki');
   const certPath = join(dir, `${file}.crt`);
   const keyPath = join(dir, `${file}.key`);
@@ -177,8 +191,11 @@ export async function ensureClientCert(dataDir: string, file: string, commonName
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
+      new x509.ExtendedKeyUsageExtension([usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth], false),
       await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
+      ...(sans.length
+        ? [new x509.SubjectAlternativeNameExtension(sans.map((h) => (/^[\d.]+$/.test(h) || h.includes(':') ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h })), false)]
+        : []),
     ],
   });
   const out = { cert: cert.toString('pem') + '\n', key: pem('PRIVATE KEY', await crypto.subtle.exportKey('pkcs8', keys.privateKey)) };

@@ -95,6 +95,6 @@ export function parseResourceParts(group: string, version: string, parts: string
     if (p.length > 5) return undefined;
     return { group, version, namespace: p[1], resource: p[2], name: p[3], subresource: p[4], watchPrefix };
   }
-  if (p.length > 3) return undefined;
+  if (p.length > 3 && p[2] !== 'proxy') return undefined; // nodes/{name}/proxy/{path…}
   return { group, version, resource: p[0], name: p[1], subresource: p[2], watchPrefix };
 }

@@ -1,7 +1,9 @@
 // The API server's HTTP edge: authentication → authorization → routing → verb handlers over the generic store.
 // Serves discovery, OpenAPI, version/health, every built-in kind with its subresources, and watch streams.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ApiError, badRequest, forbidden, invalidError, methodNotAllowed, notFound, notSupported, unsupportedMediaType, type FieldError } from '../api/errors.js';
 import { allKinds, groupVersionOrder } from '../api/kinds/index.js';
 import type { KindDef } from '../api/kinds/types.js';
@@ -30,6 +32,7 @@ import { toTable, wantsTable, type IncludeObject } from './table.js';
 import { checkFieldValidation, pruneUnknown, type FieldValidation } from './validation.js';
 import { virtualKinds, handleVirtualCreate } from './virtual.js';
 import { serveWatch } from './watch.js';
+import { KubeletProxy, POD_PROXY_SUBRESOURCES, type KubeletClientTLS, type PendingUpgrade } from './proxy.js';
 import { bindPod, evictPod, getScale, scaleFromBody } from './subresources.js';
 
 export interface ApiServerOptions {
@@ -45,6 +48,8 @@ export interface ApiServerOptions {
   /** DefaultTolerationSeconds admission: tolerationSeconds of the not-ready/unreachable NoExecute tolerations; 300. */
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
+  /** The client certificate toward kubelets (pods/log, exec, attach, portforward, nodes/proxy, metrics). */
+  kubeletClientTLS?: () => Promise<KubeletClientTLS>;
 }
 
 export const AGG_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -74,6 +79,8 @@ export class ApiServer {
   private ready = false;
   readonly serviceAllocator: ServiceAllocator;
   private repairTimer?: NodeJS.Timeout;
+  readonly kubelets: KubeletProxy;
+  private readonly upgrades = new WeakMap<IncomingMessage, PendingUpgrade>();
 
   constructor(private readonly opts: ApiServerOptions) {
     const kinds = [...allKinds(), ...virtualKinds];
@@ -97,6 +104,10 @@ export class ApiServer {
     // ResourceQuota charges quotas, so it validates last: after every other plugin had its say.
     this.admission.add(resourceQuotaAdmission((g, p) => this.kind(g, p)));
     this.resources = new ResourceStore(opts.store, this.admission, loadFieldManager());
+    this.kubelets = new KubeletProxy(this.resources, (g, p) => this.kind(g, p), () => {
+      if (!opts.kubeletClientTLS) return Promise.reject(new ApiError(503, 'ServiceUnavailable', 'the API server has no kubelet client certificate'));
+      return opts.kubeletClientTLS();
+    });
   }
 
   kind(group: string, plural: string): KindDef | undefined {
@@ -178,6 +189,16 @@ export class ApiServer {
         res.destroy();
       }
     });
+  };
+
+  /** The `upgrade` handler for node:https (exec, attach, portforward): the same pipeline as `handle`. */
+  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.shouldKeepAlive = false;
+    this.upgrades.set(req, { socket, head });
+    res.on('finish', () => socket.end());
+    this.handle(req, res);
   };
 
   private send(res: ServerResponse, r: Reply, warnings: string[] = []): void {
@@ -418,6 +439,15 @@ export class ApiServer {
       return { status: 201, body: await handleVirtualCreate(def, body, ctx, ns, this.opts.authorizer) };
     }
 
+    if (p.subresource && def.group === '' && ((def.plural === 'pods' && POD_PROXY_SUBRESOURCES.has(p.subresource)) || (def.plural === 'nodes' && p.subresource === 'proxy'))) {
+      const up = this.upgrades.get(req);
+      if (def.plural === 'pods') await this.kubelets.pod(ns!, p.name!, p.subresource, query, req, res, up);
+      else {
+        const rest = new URL(req.url ?? '/', 'https://localhost').pathname.split('/').filter(Boolean).slice(5).join('/');
+        await this.kubelets.node(p.name!, rest, query, req, res, up);
+      }
+      return undefined;
+    }
     if (p.subresource) return this.routeSubresource(req, method, s, p, ns!, query, ctx, accept);
 
     switch (verb) {

@@ -8,7 +8,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { resolve, join } from 'node:path';
 import { AllowAuthenticatedAuthorizer, TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth.js';
 import { initFieldManager } from '../apiserver/fieldmanager.js';
-import { adminKubeconfig, ensurePKI } from '../apiserver/pki.js';
+import { adminKubeconfig, ensureKubeletClientCert, ensurePKI } from '../apiserver/pki.js';
 import { ApiServer } from '../apiserver/server.js';
 import { openStore } from '../storage/index.js';
 import type { ManagerOptions } from '../controllers/manager.js';
@@ -290,10 +290,12 @@ export async function runServer(argv: string[]): Promise<void> {
     nodePortRange,
     defaultNotReadyTolerationSeconds: f['default-not-ready-toleration-seconds'],
     defaultUnreachableTolerationSeconds: f['default-unreachable-toleration-seconds'],
+    kubeletClientTLS: () => ensureKubeletClientCert(dataDir).then((c) => ({ ...c, ca: pki.caCert })),
   });
   await api.bootstrap();
 
   const server = createServer({ cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert, requestCert: true, rejectUnauthorized: false }, api.handle);
+  server.on('upgrade', api.handleUpgrade);
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 125_000;
   server.requestTimeout = 0;
