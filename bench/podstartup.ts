@@ -1,0 +1,142 @@
+// Pod startup latency and kubelet memory (issue 4), on a real `k8ts server` with its kubelet in a test host
+// network namespace: 100 busybox pods created at 10 pods/s (image already local), latency from each create sent to
+// the watch event showing it Running; p50/p99 beside the floor measured in the same run — a bare `runc run -d` of
+// the same busybox rootfs (median of 20). Memory: server RSS with the agent idle and with the 100 pods running
+// (the difference is the kubelet's per-pod cost, containers excluded: they are other processes), and the
+// per-container monitor (conmon) RSS. Prints JSON.
+//
+//   node dist/bench/podstartup.js [--pods 100] [--rate 10] [--floor-runs 20]
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTestImages } from '../src/images/build.js';
+import { LocalImageService } from '../src/images/service.js';
+import { buildBusyboxRootfs, createTestHost } from '../src/runtime/testing.js';
+import { machine, median, percentile, sleep, startServer } from './lib.js';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, dflt: number): number => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
+const PODS = arg('--pods', 100);
+const RATE = arg('--rate', 10);
+const FLOOR_RUNS = arg('--floor-runs', 20);
+
+const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+
+/** Median milliseconds of `runc run -d` (create + start, detached) of a busybox `sleep` bundle. */
+function runcFloor(dir: string, runs: number): number {
+  const bundle = join(dir, 'bundle');
+  mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+  buildBusyboxRootfs(join(bundle, 'rootfs'));
+  execFileSync('runc', ['spec', '--bundle', bundle]);
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['sleep', '3600'];
+  // Relative cgroup path (hybrid cgroups here, environment.md quirk 1).
+  spec.linux.cgroupsPath = 'k8ts-bench-floor';
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+  const root = join(dir, 'runc-root');
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const id = `floor-${process.pid}-${i}`;
+    const t0 = performance.now();
+    execFileSync('runc', ['--root', root, 'run', '-d', '--bundle', bundle, id], { stdio: ['ignore', 'ignore', 'inherit'] });
+    times.push(performance.now() - t0);
+    execFileSync('runc', ['--root', root, 'delete', '--force', id]);
+  }
+  return median(times);
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('needs root (runc, network namespaces)');
+  const dir = mkdtempSync(join(tmpdir(), 'k8ts-bench-pods-'));
+  const host = await createTestHost('k8ts-bench');
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const out: Record<string, unknown> = { machine: machine(), pods: PODS, ratePerSec: RATE };
+  let srv: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    out.runcRunFloorMs = runcFloor(dir, FLOOR_RUNS);
+    await loadTestImages(await LocalImageService.open(join(dataDir, 'images')));
+    srv = await startServer({ dataDir, extraArgs: ['--node-netns', host.path, '--node-name', 'bench-node', '--node-ip', '127.0.0.1', '--kubelet-port', '0'] });
+    const c = srv.client;
+    for (;;) {
+      const r = await c.req('GET', '/api/v1/nodes/bench-node');
+      if (r.status === 200 && /"type":"Ready","status":"True"/.test(r.body) && /"podCIDR"/.test(r.body)) break;
+      await sleep(200);
+    }
+    await sleep(3000);
+    out.serverRssIdleKb = rssKb(srv.pid);
+    await c.req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+    const sent = new Map<string, number>();
+    const lat: number[] = [];
+    let done!: () => void;
+    const all = new Promise<void>((r) => (done = r));
+    const stop = c.watch('/api/v1/namespaces/bench/pods?watch=true', (ev) => {
+      const o = ev.object as { metadata: { name?: string }; status?: { phase?: string } };
+      const name = o.metadata.name ?? '';
+      if (o.status?.phase === 'Running' && sent.has(name)) {
+        lat.push(performance.now() - sent.get(name)!);
+        sent.delete(name);
+        if (lat.length === PODS) done();
+      }
+    });
+    await sleep(500);
+    const t0 = performance.now();
+    for (let i = 0; i < PODS; i++) {
+      const at = t0 + (i * 1000) / RATE;
+      const wait = at - performance.now();
+      if (wait > 0) await sleep(wait);
+      const name = `p-${i}`;
+      sent.set(name, performance.now());
+      void c.req('POST', '/api/v1/namespaces/bench/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'k8ts.local/busybox:1.36', command: ['sleep', '3600'] }] } });
+    }
+    await Promise.race([all, sleep(300_000)]);
+    stop();
+    const sorted = [...lat].sort((a, b) => a - b);
+    out.running = lat.length;
+    out.startupP50Ms = Math.round(percentile(sorted, 50));
+    out.startupP99Ms = Math.round(percentile(sorted, 99));
+    out.p50OverFloor = Number((percentile(sorted, 50) / (out.runcRunFloorMs as number)).toFixed(2));
+    out.p99OverFloor = Number((percentile(sorted, 99) / (out.runcRunFloorMs as number)).toFixed(2));
+    await sleep(5000);
+    out.serverRssWithPodsKb = rssKb(srv.pid);
+    out.kubeletPerPodKb = Math.round(((out.serverRssWithPodsKb as number) - (out.serverRssIdleKb as number)) / PODS);
+    const conmons = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('/usr/bin/conmon') && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dataDir);
+        } catch {
+          return false;
+        }
+      });
+    out.conmonCount = conmons.length;
+    out.conmonRssKbMedian = median(conmons.map((p) => rssKb(Number(p))));
+    await c.req('DELETE', '/api/v1/namespaces/bench/pods');
+    for (let i = 0; i < 300; i++) {
+      const r = await c.req('GET', '/api/v1/namespaces/bench/pods');
+      if (!/"name":"p-/.test(r.body)) break;
+      await sleep(200);
+    }
+  } finally {
+    await srv?.stop();
+    const runcRoot = join(dataDir, 'runtime', 'runc');
+    try {
+      for (const id of readdirSync(runcRoot)) execFileSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
+    } catch {
+      // none left
+    }
+    await host.destroy();
+    try {
+      execFileSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
+    } catch {
+      // nothing mounted
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(out, null, 2));
+}
+
+await main();
