@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Server, type Kubectl } from './harness.js';
@@ -150,6 +151,27 @@ test('kubectl cp: to and from the container', async () => {
   const back = join(tmp, 'download.txt');
   await k.ok(['cp', 'web:/tmp/upload.txt', back]);
   assert.equal(readFileSync(back, 'utf8'), 'payload 42\n');
+});
+
+test('kubectl port-forward to a busybox httpd in the pod', async () => {
+  await k.ok(['exec', 'web', '--', 'sh', '-c', 'mkdir -p /tmp/www && echo served-by-web > /tmp/www/index.html && httpd -p 8080 -h /tmp/www']);
+  const bg = k.spawn(['port-forward', 'pod/web', ':8080']);
+  try {
+    const out = await bg.waitFor(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/);
+    const localPort = Number(/127\.0\.0\.1:(\d+) -> 8080/.exec(out)![1]);
+    for (let i = 0; i < 2; i++) {
+      const body = await new Promise<string>((resolve, reject) => {
+        get({ host: '127.0.0.1', port: localPort, path: '/index.html' }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+      assert.equal(body, 'served-by-web\n');
+    }
+  } finally {
+    await bg.stop();
+  }
 });
 
 test('kubectl logs -f follows new output and ends when the container exits', async () => {
