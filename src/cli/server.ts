@@ -194,6 +194,20 @@ function serviceLB(leaderElection: LeaderElectionConfig | undefined): ComponentS
   };
 }
 
+/** The `default/kubernetes` Endpoints and EndpointSlice → this server's advertise address (src/proxy/apiendpoints.ts). */
+function apiEndpoints(ip: string, port: number): ComponentSpec {
+  return {
+    name: 'kubernetes-endpoints',
+    certFile: 'apiserver-endpoints',
+    user: 'system:k8ts:apiserver-endpoints',
+    userAgent: 'k8ts-apiserver-endpoints',
+    make: async (client, log) => {
+      const { ApiEndpointsReconciler } = await import('../proxy/apiendpoints.js');
+      return new ApiEndpointsReconciler(client, { ip, port, log });
+    },
+  };
+}
+
 /**
  * --leader-elect: "true" always elects, "false" never, "auto" (default) elects over etcd only — a SQLite file
  * admits one server, so there is nobody to stand by for (and a restart need not wait out the old lease).
@@ -351,6 +365,8 @@ export async function runServer(argv: string[]): Promise<void> {
     );
   }
   if (proxyMode !== 'none') components.push(launch(serviceLB(leaderElection)));
+  // Endpoints may not be loopback: a server advertised on 127.0.0.1 leaves default/kubernetes without endpoints.
+  if (isIP(host) !== 0 && !host.startsWith('127.') && host !== '::1') components.push(launch(apiEndpoints(host, f.port)));
 
   let stopping = false;
   const stop = (sig: string) => {
