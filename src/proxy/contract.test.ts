@@ -70,6 +70,9 @@ for (const mode of ['nftables', 'iptables'] as ProxyMode[]) {
       });
       client.seed('endpointslices', slice('np', [p2]));
       client.seed('services', service('empty', '10.43.0.104'));
+      // externalTrafficPolicy Local with its only endpoint on another node: external traffic has nowhere to go.
+      client.seed('services', service('local', '10.43.0.105', { type: 'NodePort', externalTrafficPolicy: 'Local' }, { nodePort: 30081 }));
+      client.seed('endpointslices', slice('local', [lab.pods[2]], 'node-b'));
       proxy = new ServiceProxy({
         client,
         nodeName: 'node-a',
@@ -107,6 +110,11 @@ for (const mode of ['nftables', 'iptables'] as ProxyMode[]) {
       assert.equal(await lab.get(lab.outside, `http://${lab.nodeIP}:30080/`), 'pod2');
       assert.equal(await lab.get(lab.outside, `http://${lab.nodeIP}:80/`), 'pod2');
       assert.equal(await lab.get(lab.pods[0].ns, 'http://10.43.0.103/'), 'pod2');
+    });
+
+    test('externalTrafficPolicy Local: no local endpoint refuses the node port, cluster traffic still flows', async () => {
+      assert.match(await lab.get(lab.outside, `http://${lab.nodeIP}:30081/`), /^error/);
+      assert.equal(await lab.get(lab.pods[0].ns, 'http://10.43.0.105/'), 'pod3');
     });
 
     test('a service without endpoints is rejected, not left hanging', async () => {

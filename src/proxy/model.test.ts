@@ -71,6 +71,15 @@ test('desiredRules: which services and endpoints become rules', () => {
         assert.equal(r[0].endpoints.length, 2);
       },
     },
+    {
+      name: 'two LoadBalancers on one node port number: the first in key order keeps the address',
+      services: [
+        svc('b', { type: 'LoadBalancer', clusterIP: '10.43.0.7', clusterIPs: ['10.43.0.7'] }, { loadBalancer: { ingress: [{ ip: '192.168.1.5' }] } }),
+        svc('a', { type: 'LoadBalancer' }, { loadBalancer: { ingress: [{ ip: '192.168.1.5' }] } }),
+      ],
+      slices: [],
+      want: (r) => assert.deepEqual(r.map((x) => [x.name, x.externalIPs]), [['a', ['192.168.1.5']], ['b', []]]),
+    },
   ];
   for (const c of cases) {
     try {

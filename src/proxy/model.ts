@@ -106,13 +106,32 @@ export function desiredRules(services: readonly KubeObject[], slices: readonly K
         nodePort: hasNodePort ? p.nodePort : undefined,
         externalIPs,
         affinitySeconds,
-        externalLocal: spec.externalTrafficPolicy === 'Local' && (hasNodePort || externalIPs.length > 0),
+        externalLocal: spec.externalTrafficPolicy === 'Local',
         internalLocal: spec.internalTrafficPolicy === 'Local',
         endpoints: [...eps.values()].sort(compareEndpoints),
       });
     }
   }
-  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return dropConflicts(out);
+}
+
+/**
+ * One (address, protocol, port) serves one service port. ServiceLB gives every LoadBalancer the node's address, so
+ * two of them on one port collide: cluster IPs win, then the first rule in key order keeps an external address.
+ */
+function dropConflicts(rules: ServicePortRule[]): ServicePortRule[] {
+  const claimed = new Set<string>();
+  for (const r of rules) for (const ip of r.clusterIPs) claimed.add(`${ip}|${r.protocol}|${r.port}`);
+  for (const r of rules) {
+    r.externalIPs = r.externalIPs.filter((ip) => {
+      const k = `${ip}|${r.protocol}|${r.port}`;
+      if (claimed.has(k)) return false;
+      claimed.add(k);
+      return true;
+    });
+  }
+  return rules;
 }
 
 function compareEndpoints(a: Endpoint, b: Endpoint): number {
