@@ -32,6 +32,7 @@ import { toTable, wantsTable, type IncludeObject } from './table.js';
 import { checkFieldValidation, pruneUnknown, type FieldValidation } from './validation.js';
 import { virtualKinds, handleVirtualCreate } from './virtual.js';
 import { serveWatch } from './watch.js';
+import { MetricsApi, metricsKinds } from './metrics.js';
 import { KubeletProxy, POD_PROXY_SUBRESOURCES, type KubeletClientTLS, type PendingUpgrade } from './proxy.js';
 import { bindPod, evictPod, getScale, scaleFromBody } from './subresources.js';
 
@@ -80,10 +81,11 @@ export class ApiServer {
   readonly serviceAllocator: ServiceAllocator;
   private repairTimer?: NodeJS.Timeout;
   readonly kubelets: KubeletProxy;
+  private readonly metrics: MetricsApi;
   private readonly upgrades = new WeakMap<IncomingMessage, PendingUpgrade>();
 
   constructor(private readonly opts: ApiServerOptions) {
-    const kinds = [...allKinds(), ...virtualKinds];
+    const kinds = [...allKinds(), ...virtualKinds, ...metricsKinds];
     this.discovery = new Discovery(kinds, groupVersionOrder.map((g) => ({ group: g.group, versions: [...g.versions] })));
     for (const def of kinds) {
       for (const v of [def.version, ...(def.otherVersions ?? []).map((x) => x.version)]) {
@@ -108,6 +110,7 @@ export class ApiServer {
       if (!opts.kubeletClientTLS) return Promise.reject(new ApiError(503, 'ServiceUnavailable', 'the API server has no kubelet client certificate'));
       return opts.kubeletClientTLS();
     });
+    this.metrics = new MetricsApi(this.resources, (g, p) => this.kind(g, p), this.kubelets);
   }
 
   kind(group: string, plural: string): KindDef | undefined {
@@ -433,6 +436,16 @@ export class ApiServer {
       }
     }
 
+    if (metricsKinds.includes(def)) {
+      req.resume();
+      const body = await this.metrics.handle(method, def, ns, p.name, query);
+      const tv = wantsTable(accept);
+      if (tv) {
+        const objs = Array.isArray((body as { items?: unknown }).items) ? ((body as unknown as { items: KubeObject[] }).items) : [body];
+        return { status: 200, body: toTable(def, objs, {}, (query.get('includeObject') as IncludeObject | null) ?? 'Metadata', true, tv) };
+      }
+      return { status: 200, body };
+    }
     if (virtualKinds.includes(def)) {
       if (method !== 'POST') throw methodNotAllowed('the server does not allow this method on the requested resource');
       const body = this.checkBody(s, await decodeObjectBody(await readBody(req), req.headers['content-type']), ns);

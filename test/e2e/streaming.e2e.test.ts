@@ -85,7 +85,7 @@ before(async () => {
 
   const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } };
   await k.ok(['create', '-f', '-'], { stdin: JSON.stringify(node) });
-  const nodeStatus = { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: NODE }], daemonEndpoints: { kubeletEndpoint: { Port: port } }, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ok', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }] } };
+  const nodeStatus = { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: NODE }], daemonEndpoints: { kubeletEndpoint: { Port: port } }, capacity: { cpu: '2', memory: '4Gi', pods: '110' }, allocatable: { cpu: '2', memory: '4Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ok', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }] } };
   await k.ok(['patch', 'node', NODE, '--subresource=status', '--type=merge', '-p', JSON.stringify(nodeStatus)]);
   const now = new Date().toISOString();
   const podStatus = {
@@ -172,6 +172,25 @@ test('kubectl port-forward to a busybox httpd in the pod', async () => {
   } finally {
     await bg.stop();
   }
+});
+
+test('kubectl top pod / top node from metrics.k8s.io, fed by the kubelet summary', async () => {
+  const disc = await k.ok(['api-versions']);
+  assert.match(disc.stdout, /^metrics\.k8s\.io\/v1beta1$/m);
+  const pods = await k.ok(['top', 'pod']);
+  const rows = pods.stdout.trim().split('\n');
+  assert.match(rows[0]!, /^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)\s*$/);
+  assert.match(rows[1]!, /^web\s+\d+m\s+\d+Mi\s*$/);
+  const containers = await k.ok(['top', 'pod', 'web', '--containers']);
+  assert.match(containers.stdout, /^web\s+c\s+\d+m\s+\d+Mi\s*$/m);
+  const nodes = await k.ok(['top', 'node']);
+  assert.match(nodes.stdout, /^node1\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%\s*$/m);
+  const raw = JSON.parse((await k.ok(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/web'])).stdout) as { kind: string; containers: Array<{ name: string; usage: { memory: string } }> };
+  assert.equal(raw.kind, 'PodMetrics');
+  assert.equal(raw.containers[0]!.name, 'c');
+  assert.match(raw.containers[0]!.usage.memory, /^[1-9]\d*Ki$/, 'a running container has a non-zero working set');
+  const missing = await k.fail(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope']);
+  assert.match(missing.stderr, /NotFound|not found/);
 });
 
 test('kubectl logs -f follows new output and ends when the container exits', async () => {
