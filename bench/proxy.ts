@@ -1,19 +1,24 @@
 // Proxy rule sync time: N services × M endpoints (default 1,000 × 10), both backends, inside a fresh test host
 // network namespace. Measures the model (objects → rules), a full sync (first apply), an incremental sync (one
 // service's endpoints change) and a no-op sync, each the median of --rounds.
+// Then the propagation delay through the whole proxy (informer event → rules applied), p50/p99 over --changes
+// EndpointSlice updates spaced past the minimum sync interval, on an in-memory API client.
 // Run (root): node dist/bench/proxy.js [--services 1000] [--endpoints 10] [--rounds 5]
 
 import type { KubeObject } from '../src/api/types.js';
 import { run } from '../src/runtime/command.js';
 import { createTestHost } from '../src/runtime/testing.js';
 import { desiredRules } from '../src/proxy/model.js';
-import { makeBackend, type ProxyMode } from '../src/proxy/proxy.js';
+import { makeBackend, ServiceProxy, type ProxyMode } from '../src/proxy/proxy.js';
+import { FakeClient } from '../src/client/fake.js';
+import { ENDPOINTSLICES } from '../src/client/resources.js';
 
 const argv = process.argv.slice(2);
 const num = (name: string, d: number): number => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : d);
 const SERVICES = num('--services', 1000);
 const ENDPOINTS = num('--endpoints', 10);
 const ROUNDS = num('--rounds', 5);
+const CHANGES = num('--changes', 30);
 
 function objects(generation: number, changed: number): { services: KubeObject[]; slices: KubeObject[] } {
   const services: KubeObject[] = [];
@@ -74,6 +79,29 @@ async function main(): Promise<void> {
         `${mode}: full ${median(full).toFixed(0)} ms, incremental (1–2 services) ${median(inc).toFixed(0)} ms, no-op ${median(noop).toFixed(0)} ms ` +
           `(medians of ${full.length}/${inc.length}/${noop.length})`,
       );
+    }
+    for (const mode of ['nftables', 'iptables'] as ProxyMode[]) {
+      const client = new FakeClient();
+      for (const o of base.services) client.seed('services', o);
+      for (const o of base.slices) client.seed('endpointslices', o);
+      let waiter: (() => void) | undefined;
+      const proxy = new ServiceProxy({ client, nodeName: 'n1', nodeIPs: ['192.168.77.2'], netns: host.path, mode, onSync: () => waiter?.() });
+      await proxy.start();
+      const delays: number[] = [];
+      for (let c = 0; c < CHANGES; c++) {
+        const i = (c * 37) % SERVICES;
+        const slice = client.peek('endpointslices', 'bench', `svc${i}-x`)! as unknown as { endpoints: unknown[] };
+        const applied = new Promise<void>((r) => (waiter = r));
+        const t = process.hrtime.bigint();
+        await client.update(ENDPOINTSLICES, 'bench', { ...slice, endpoints: slice.endpoints.slice(1) } as never);
+        await applied;
+        delays.push(Number(process.hrtime.bigint() - t) / 1e6);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await proxy.stop();
+      const sorted = [...delays].sort((a, b) => a - b);
+      const p = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)].toFixed(0);
+      console.log(`${mode}: endpoint change → rules applied: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${p(1)} ms (${CHANGES} changes)`);
     }
     const left = await run('nft', ['list', 'ruleset'], { netns: host.path });
     if (/k8ts-proxy|KUBE-/.test(left.stdout)) throw new Error('rules left behind');

@@ -53,3 +53,22 @@ function sameFragment(a: Fragment, b: Fragment): boolean {
   for (const [n, d] of a.sets) if (b.sets.get(n) !== d) return false;
   return a.entries.every((e, i) => e === b.entries[i]);
 }
+
+/** Renders each rule once: a rule equal (by JSON) to last sync's keeps its fragment, so a sync costs what changed. */
+export class FragmentCache {
+  private last = new Map<string, { json: string; fragment: Fragment }>();
+
+  render(rules: readonly ServicePortRule[], render: (r: ServicePortRule) => Fragment): Map<string, Fragment> {
+    const seen = new Map<string, { json: string; fragment: Fragment }>();
+    const out = new Map<string, Fragment>();
+    for (const r of rules) {
+      const json = JSON.stringify(r);
+      const hit = this.last.get(r.key);
+      const fragment = hit && hit.json === json ? hit.fragment : render(r);
+      seen.set(r.key, { json, fragment });
+      out.set(r.key, fragment);
+    }
+    this.last = seen;
+    return out;
+  }
+}

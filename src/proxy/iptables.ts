@@ -5,7 +5,7 @@
 // chains only when they changed.
 
 import { run } from '../runtime/command.js';
-import { diffFragments, MASQ_MARK, type Backend, type Fragment, type SyncResult } from './backend.js';
+import { diffFragments, FragmentCache, MASQ_MARK, type Backend, type Fragment, type SyncResult } from './backend.js';
 import { chainHash, clusterEndpoints, externalEndpoints, type Endpoint, type ServicePortRule } from './model.js';
 
 export const serviceChain = (r: ServicePortRule): string => `KUBE-SVC-${chainHash(r.key)}`;
@@ -153,6 +153,7 @@ export interface IptablesOptions {
 export class IptablesBackend implements Backend {
   readonly name = 'iptables' as const;
   private applied = new Map<string, Fragment>();
+  private readonly fragments = new FragmentCache();
   private needFull = true;
   private hooked = false;
 
@@ -163,8 +164,7 @@ export class IptablesBackend implements Backend {
   }
 
   async sync(rules: readonly ServicePortRule[]): Promise<SyncResult> {
-    const next = new Map<string, Fragment>();
-    for (const r of rules) next.set(r.key, renderFragment(r));
+    const next = this.fragments.render(rules, renderFragment);
     const full = this.needFull;
     if (full && !this.hooked) await this.removeStale();
     const { script, changed } = transition(this.applied, next, this.opts.nodeIPs, full);

@@ -3,7 +3,7 @@
 // sets with timeouts, and masquerade by mark. Applied with `nft -f -`, one transaction per sync, only what changed.
 
 import { run } from '../runtime/command.js';
-import { diffFragments, MASQ_MARK, type Backend, type Fragment, type SyncResult } from './backend.js';
+import { diffFragments, FragmentCache, MASQ_MARK, type Backend, type Fragment, type SyncResult } from './backend.js';
 import { chainHash, clusterEndpoints, externalEndpoints, type Endpoint, type ServicePortRule } from './model.js';
 
 export const TABLE = 'k8ts-proxy';
@@ -153,13 +153,13 @@ export interface NftablesOptions {
 export class NftablesBackend implements Backend {
   readonly name = 'nftables' as const;
   private applied = new Map<string, Fragment>();
+  private readonly fragments = new FragmentCache();
   private needFull = true;
 
   constructor(private readonly opts: NftablesOptions) {}
 
   async sync(rules: readonly ServicePortRule[]): Promise<SyncResult> {
-    const next = new Map<string, Fragment>();
-    for (const r of rules) next.set(r.key, renderFragment(r));
+    const next = this.fragments.render(rules, renderFragment);
     const full = this.needFull;
     const { script, changed } = transition(this.applied, next, this.opts.nodeIPs, full);
     if (script) {
