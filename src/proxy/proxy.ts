@@ -49,6 +49,8 @@ export class ServiceProxy {
   private stopped = false;
   private started = false;
   private failures = 0;
+  private stoppedSignal!: () => void;
+  private readonly stopping = new Promise<void>((r) => (this.stoppedSignal = r));
 
   constructor(private readonly opts: ServiceProxyOptions) {
     this.services = new Informer(opts.client, SERVICES);
@@ -65,7 +67,7 @@ export class ServiceProxy {
     this.started = true;
     this.services.start();
     this.slices.start();
-    await Promise.all([this.services.hasSynced, this.slices.hasSynced]);
+    await Promise.race([Promise.all([this.services.hasSynced, this.slices.hasSynced]), this.stopping]);
     if (this.stopped) return;
     this.dirty = true;
     await this.runSync();
@@ -74,6 +76,7 @@ export class ServiceProxy {
   /** Stops syncing and removes every rule this proxy installed. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stoppedSignal();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await Promise.all([this.services.stop(), this.slices.stop()]);
