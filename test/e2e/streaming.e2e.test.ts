@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Server, type Kubectl } from './harness.js';
+import { Server, run as runCommand, type Kubectl } from './harness.js';
 import { ensureKubeletServingCert } from '../../src/apiserver/pki.js';
 import { run } from '../../src/runtime/command.js';
 import type { ContainerConfig, PodSandboxConfig } from '../../src/runtime/interface.js';
@@ -142,6 +142,30 @@ test('kubectl exec: output, exit code, stdin', async () => {
   assert.equal(cat.stdout, 'hello-stdin\n');
 });
 
+test('kubectl exec -it through a pty: a terminal in the container, exit code', async () => {
+  const { kubectlBin } = await import('./harness.js');
+  const cmd = [kubectlBin, '--kubeconfig', srv.kubeconfig, 'exec', '-it', 'web', '--', 'sh', '-c', 'tty; exit 4'].map((a) => `'${a}'`).join(' ');
+  const r = await runCommand('script', ['-q', '-e', '-c', cmd, '/dev/null'], { timeoutMs: 20_000 });
+  assert.equal(r.code, 4, r.stdout + r.stderr);
+  assert.match(r.stdout, /\/dev\/pts\/\d+/);
+  assert.match(r.stdout, /command terminated with exit code 4/);
+});
+
+test('kubectl attach streams the main process output', async () => {
+  const bg = k.spawn(['attach', 'web']);
+  try {
+    // attach only sees output written after it connected, so the line is written again until it is seen
+    let seen = false;
+    for (let i = 0; i < 20 && !seen; i++) {
+      await k.ok(['exec', 'web', '--', 'sh', '-c', `echo attached-${i} > /proc/1/fd/1`]);
+      seen = await bg.waitFor(/attached-\d+\n/, 500).then(() => true, () => false);
+    }
+    assert.ok(seen, 'attach saw the output written after it connected');
+  } finally {
+    await bg.stop();
+  }
+});
+
 test('kubectl cp: to and from the container', async () => {
   const local = join(tmp, 'upload.txt');
   writeFileSync(local, 'payload 42\n');
@@ -195,10 +219,10 @@ test('kubectl top pod / top node from metrics.k8s.io, fed by the kubelet summary
 
 test('kubectl logs -f follows new output and ends when the container exits', async () => {
   const bg = k.spawn(['logs', '-f', 'web', '--tail=1']);
-  await bg.waitFor(/three\n/);
+  await bg.waitFor(/\n/); // the last line so far (--tail=1)
   await k.ok(['exec', 'web', '--', 'sh', '-c', 'echo followed-line > /proc/1/fd/1']);
   await bg.waitFor(/followed-line\n/);
   await rt.stopContainer(currentId, 0);
   const r = await bg.stop();
-  assert.match(r.stdout, /three\nfollowed-line\n/);
+  assert.match(r.stdout, /^[^\n]+\nfollowed-line\n$/);
 });
