@@ -294,8 +294,9 @@ export class ApiServer {
     const { def } = served;
     if (def.namespaced === false && p.namespace !== undefined) throw this.pathNotFound();
 
-    const verb = this.verbOf(method, p, query);
-    const decision = await this.opts.authorizer.authorize({
+    const routeVerb = this.verbOf(method, p, query);
+    let verb = routeVerb;
+    let decision = await this.opts.authorizer.authorize({
       user,
       verb,
       namespace: p.namespace,
@@ -305,6 +306,11 @@ export class ApiServer {
       name: p.name,
       resourceRequest: true,
     });
+    // Upstream (AuthorizePodWebsocketUpgradeCreatePermission): a WebSocket GET of exec/attach/portforward also needs `create`.
+    if (decision.allowed && verb === 'get' && group === '' && p.resource === 'pods' && ['exec', 'attach', 'portforward'].includes(p.subresource ?? '')) {
+      verb = 'create';
+      decision = await this.opts.authorizer.authorize({ user, verb, namespace: p.namespace, apiGroup: group, resource: p.resource, subresource: p.subresource, name: p.name, resourceRequest: true });
+    }
     if (!decision.allowed) {
       req.resume();
       const what = p.subresource ? `${p.resource}/${p.subresource}` : p.resource;
@@ -334,7 +340,7 @@ export class ApiServer {
       if (errs.length) throw invalidError('meta.k8s.io', method === 'PATCH' ? 'PatchOptions' : method === 'PUT' ? 'UpdateOptions' : 'CreateOptions', '', errs);
     }
 
-    const reply = await this.route(req, res, method, verb, served, p, query, ctx, accept);
+    const reply = await this.route(req, res, method, routeVerb, served, p, query, ctx, accept);
     if (reply) this.send(res, reply, ctx.warnings);
   }
 
