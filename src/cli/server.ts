@@ -8,7 +8,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { resolve, join } from 'node:path';
 import { AllowAuthenticatedAuthorizer, TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth.js';
 import { initFieldManager } from '../apiserver/fieldmanager.js';
-import { adminKubeconfig, ensureKubeletClientCert, ensurePKI } from '../apiserver/pki.js';
+import { adminKubeconfig, ensureKubeletClientCert, ensureKubeletServingCert, ensurePKI } from '../apiserver/pki.js';
 import { ApiServer } from '../apiserver/server.js';
 import { openStore } from '../storage/index.js';
 import type { ManagerOptions } from '../controllers/manager.js';
@@ -101,7 +101,7 @@ function scheduler(leaderElection: LeaderElectionConfig | undefined): ComponentS
 }
 
 /** The node agent (kubelet over runc) as user system:node:<name> (group system:nodes). */
-function agent(opts: Omit<import('../kubelet/agent.js').AgentOptions, 'client' | 'log'>): ComponentSpec {
+function agent(opts: Omit<import('../kubelet/agent.js').AgentOptions, 'client' | 'log' | 'servingTLS'>, pki: { caCert: string }): ComponentSpec {
   return {
     name: 'kubelet',
     certFile: 'kubelet',
@@ -114,7 +114,8 @@ function agent(opts: Omit<import('../kubelet/agent.js').AgentOptions, 'client' |
       return {
         start: async () => {
           // Registration waits for the node's pod CIDR from the controller manager: do not hold up the others.
-          void startAgent({ ...opts, client, log }).then(
+          const tls = await ensureKubeletServingCert(opts.dataDir, opts.nodeName, [opts.nodeIP]);
+          void startAgent({ ...opts, servingTLS: { ...tls, caCert: pki.caCert }, client, log }).then(
             (a) => (running = a),
             (e: unknown) => console.error(`k8ts: kubelet failed to start: ${(e as Error).message}`),
           );
@@ -360,7 +361,8 @@ export async function runServer(argv: string[]): Promise<void> {
           clusterDomain: f['cluster-domain'],
           kubeletPort: f['kubelet-port'],
           kubeletVersion: VERSION,
-        }),
+          proxyMode,
+        }, pki),
       ),
     );
   }

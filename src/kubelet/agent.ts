@@ -8,11 +8,11 @@ import type { Client } from '../client/interface.js';
 import { LocalImageService } from '../images/service.js';
 import { openNetnsDialer } from '../runtime/dialer.js';
 import { openRuncRuntime } from '../runtime/runc/runtime.js';
+import { ServiceProxy, type ProxyMode } from '../proxy/proxy.js';
 import { Kubelet } from './kubelet.js';
-// Interim, until src/kubelet/prober lands in this same session: containers count as started and ready once
-// running (what upstream does for containers without probes); probes and hooks are not run yet.
-class Prober { constructor(_o: unknown) {} addContainer() {} removeContainer() {} removePod() {} isReady() { return true; } isStarted() { return true; } onResult() {} async stop() {} }
-class LifecycleHookRunner { constructor(_o: unknown) {} async run() {} }
+import { KubeletServer } from './server/server.js';
+import { LifecycleHookRunner } from './prober/hooks.js';
+import { Prober } from './prober/prober.js';
 import type { Pod } from './types.js';
 import { KubeletVolumeManager } from './volume/index.js';
 
@@ -28,6 +28,12 @@ export interface AgentOptions {
   clusterDomain: string;
   kubeletPort: number;
   kubeletVersion: string;
+  /** The kubelet's serving certificate (signed by the cluster CA) and the CA its clients must present. */
+  servingTLS: { cert: string; key: string; caCert: string };
+  /** Address the kubelet's HTTPS server listens on (default: the node IP). */
+  kubeletBindAddress?: string;
+  /** The node's service proxy backend, or none. */
+  proxyMode: ProxyMode | 'none';
   log: (m: string) => void;
 }
 
@@ -47,6 +53,15 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const prober = new Prober({ runtime: rt.runtime, dial: dialer.dial, event, log: o.log });
   const hooks = new LifecycleHookRunner({ runtime: rt.runtime, dial: dialer.dial });
   const volumes = new KubeletVolumeManager({ client: o.client, podsDir: join(root, 'pods'), nodeName: o.nodeName, log: o.log });
+  // The HTTPS server comes first: with --kubelet-port 0 its port is known only once it listens.
+  const server = new KubeletServer({
+    backend: { nodeName: o.nodeName, runtime: rt.runtime, pods: () => kubelet?.pods() ?? [] },
+    tls: o.servingTLS,
+    bindAddress: o.kubeletBindAddress ?? o.nodeIP,
+    port: o.kubeletPort,
+    log: o.log,
+  });
+  const port = await server.start();
   kubelet = new Kubelet({
     client: o.client,
     nodeName: o.nodeName,
@@ -59,17 +74,21 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     podLogsDir: join(o.dataDir, 'pod-logs'),
     clusterDNS: o.clusterDNS,
     clusterDomain: o.clusterDomain,
-    kubeletPort: o.kubeletPort,
+    kubeletPort: port,
     kubeletVersion: o.kubeletVersion,
     ...(o.podCIDR ? { podCIDR: o.podCIDR } : {}),
     log: o.log,
   });
+  const proxy = o.proxyMode === 'none' ? undefined : new ServiceProxy({ client: o.client, nodeName: o.nodeName, nodeIPs: [o.nodeIP], ...(o.nodeNetns ? { netns: o.nodeNetns } : {}), mode: o.proxyMode, log: o.log });
+  await proxy?.start();
   await kubelet.start();
   const k = kubelet;
   return {
     kubelet: k,
     stop: async () => {
       await k.stop();
+      await server.stop();
+      await proxy?.stop();
       await dialer.close();
       // Containers keep running (a restarted server adopts them); only the runtime's own watchers go.
       await rt.close();

@@ -119,6 +119,11 @@ test('W1: kubia runs with an IP from the node\'s pod CIDR; events tell the story
     return ['Scheduled', 'Pulled', 'Created', 'Started'].every((r) => rs.includes(r)) ? rs : undefined;
   }, 15_000, 'kubelet events');
   assert.ok(reasons.includes('Started'));
+  // Streaming through the API server to this node's kubelet: exec (exit codes too), logs, and the W1 curl.
+  assert.equal((await k.ok(['exec', 'kubia', '--', 'hostname'])).stdout.trim(), 'kubia');
+  const failed = await k.run(['exec', 'kubia', '--', 'sh', '-c', 'exit 7']);
+  assert.equal(failed.code, 7);
+  assert.equal((await k.ok(['exec', 'kubia', '--', 'wget', '-qO-', 'http://127.0.0.1:8080/'])).stdout, "You've hit kubia\n");
   const describe = (await k.ok(['describe', 'pod', 'kubia'])).stdout;
   assert.match(describe, /Started container kubia/);
   assert.match(describe, /Container image "k8ts\.local\/kubia:1" already present on machine/);
@@ -140,6 +145,7 @@ test('configMap and secret as env and volumes, an init container filling an empt
     '[ "$(cat /etc/sec/password)" = hunter2 ]',
     '[ "$(cat /work/from-init)" = hello ]',
     '[ "$(hostname)" = checks ]',
+    'echo all-checks-passed',
   ].join(' && ');
   await k.ok(['create', '-f', '-'], {
     stdin: docs({
@@ -182,6 +188,7 @@ test('configMap and secret as env and volumes, an init container filling an empt
   const pod = await json(k, 'checks');
   assert.equal(phase, 'Succeeded', JSON.stringify(pod.status.containerStatuses));
   assert.equal(pod.status.initContainerStatuses[0].state.terminated.reason, 'Completed');
+  assert.equal((await k.ok(['logs', 'checks'])).stdout, 'all-checks-passed\n', 'kubectl logs of a finished container');
   assert.equal(pod.status.containerStatuses[0].state.terminated.exitCode, 0);
   assert.equal(pod.status.containerStatuses[0].state.terminated.reason, 'Completed');
   const row = parseTable((await k.ok(['get', 'pod', 'checks'])).stdout).rows[0]!;
@@ -264,4 +271,60 @@ test('graceful deletion stops the containers; a killed server adopts running con
   assert.equal(afterRestart.containerID, before.containerID, 'the same container');
   assert.equal(afterRestart.restartCount, 0);
   assert.equal(afterRestart.state.running.startedAt, before.state.running.startedAt);
+});
+
+test('probes: a failing liveness probe restarts the container; readiness decides Ready', async () => {
+  const k = await withNamespace(srv, 'e2e-kubelet');
+  await k.ok(['create', '-f', '-'], {
+    stdin: docs(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'liveness' },
+        spec: {
+          containers: [
+            {
+              name: 'main',
+              image: BUSYBOX,
+              // Healthy for 3 s, then the probe's file goes away.
+              command: ['sh', '-c', 'touch /tmp/ok; sleep 3; rm /tmp/ok; sleep 3600'],
+              livenessProbe: { exec: { command: ['cat', '/tmp/ok'] }, periodSeconds: 1, failureThreshold: 2 },
+            },
+          ],
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'ready' },
+        spec: { containers: [{ name: 'kubia', image: KUBIA, readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 } }] },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'unready' },
+        spec: { containers: [{ name: 'kubia', image: KUBIA, readinessProbe: { tcpSocket: { port: 9999 }, periodSeconds: 1 } }] },
+      },
+    ),
+  });
+  const restarted = await eventually(async () => {
+    const c = (await json(k, 'liveness')).status?.containerStatuses?.[0];
+    return c?.restartCount >= 1 ? c : undefined;
+  }, 60_000, `liveness restart${srv.logTail()}`);
+  assert.equal(restarted.lastState.terminated.exitCode, 137, 'killed after the probe failed');
+  const ev = JSON.parse((await k.ok(['get', 'events', '-o', 'json'])).stdout).items as any[];
+  const mine = ev.filter((e) => e.involvedObject.name === 'liveness');
+  assert.ok(mine.some((e) => e.reason === 'Unhealthy' && /^Liveness probe failed/.test(e.message)), JSON.stringify(mine.map((e) => [e.reason, e.message])));
+  assert.ok(mine.some((e) => e.reason === 'Killing' && /failed liveness probe, will be restarted/.test(e.message)));
+
+  await eventually(async () => (await json(k, 'ready')).status?.containerStatuses?.[0]?.ready === true, 60_000, 'ready pod Ready');
+  const ready = parseTable((await k.ok(['get', 'pod', 'ready'])).stdout).rows[0]!;
+  assert.equal(ready.READY, '1/1');
+  await eventually(async () => (await phaseOf(k, 'unready')) === 'Running', 60_000, 'unready pod Running');
+  await new Promise((r) => setTimeout(r, 3000));
+  const unready = await json(k, 'unready');
+  const cond = unready.status.conditions.find((c: any) => c.type === 'Ready');
+  assert.equal(cond.status, 'False');
+  assert.equal(cond.reason, 'ContainersNotReady');
+  assert.equal(unready.status.containerStatuses[0].ready, false);
 });
