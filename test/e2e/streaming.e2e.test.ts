@@ -213,6 +213,12 @@ test('kubectl top pod / top node from metrics.k8s.io, fed by the kubelet summary
   assert.equal(raw.kind, 'PodMetrics');
   assert.equal(raw.containers[0]!.name, 'c');
   assert.match(raw.containers[0]!.usage.memory, /^[1-9]\d*Ki$/, 'a running container has a non-zero working set');
+  const summary = JSON.parse((await k.ok(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/stats/summary`])).stdout) as { node: { nodeName: string }; pods: Array<{ podRef: { name: string } }> };
+  assert.equal(summary.node.nodeName, NODE);
+  assert.deepEqual(summary.pods.map((p) => p.podRef.name), ['web']);
+  assert.equal((await k.ok(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/healthz`])).stdout, 'ok');
+  const resource = await k.ok(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics/resource`]);
+  assert.match(resource.stdout, /^container_memory_working_set_bytes\{container="c",namespace="default",pod="web"\} [1-9]\d* \d+$/m);
   const missing = await k.fail(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope']);
   assert.match(missing.stderr, /NotFound|not found/);
 });
