@@ -328,3 +328,28 @@ test('probes: a failing liveness probe restarts the container; readiness decides
   assert.equal(cond.reason, 'ContainersNotReady');
   assert.equal(unready.status.containerStatuses[0].ready, false);
 });
+
+test('W3 on real containers: a ClusterIP Service spreads requests over the pods behind it', async () => {
+  const k = await withNamespace(srv, 'e2e-kubelet');
+  await k.ok(['create', 'deployment', 'kubia', `--image=${KUBIA}`, '--replicas=3', '--port=8080']);
+  await k.ok(['expose', 'deployment', 'kubia', '--port=80', '--target-port=8080']);
+  await k.ok(['run', 'client', `--image=${BUSYBOX}`, '--', 'sleep', '3600']);
+  await eventually(async () => {
+    const pods = JSON.parse((await k.ok(['get', 'pods', '-l', 'app=kubia', '-o', 'json'])).stdout).items as any[];
+    return pods.length === 3 && pods.every((p) => p.status?.containerStatuses?.[0]?.ready) ? pods : undefined;
+  }, 90_000, `3 kubia pods ready${srv.logTail()}`);
+  await eventually(async () => (await phaseOf(k, 'client')) === 'Running', 60_000, 'client Running');
+  const ip = (await k.ok(['get', 'svc', 'kubia', '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
+  assert.match(ip, /^10\.43\./);
+  const names = JSON.parse((await k.ok(['get', 'pods', '-l', 'app=kubia', '-o', 'json'])).stdout).items.map((p: any) => p.metadata.name);
+  const seen = new Set<string>();
+  await eventually(async () => {
+    const r = await k.run(['exec', 'client', '--', 'wget', '-qO-', `http://${ip}/`]);
+    const m = /^You've hit (\S+)$/m.exec(r.stdout);
+    if (m) {
+      assert.ok(names.includes(m[1]), `answer from ${m[1]}, one of ${names.join(', ')}`);
+      seen.add(m[1]!);
+    }
+    return seen.size >= 2;
+  }, 60_000, `answers from several pods (seen: ${[...seen].join(', ')})`);
+});
