@@ -1,8 +1,11 @@
 // The long-lived relay of dialer.ts, run inside a network namespace (`nsenter --net=<ns> node dialer-relay.js <sock>`):
 // listens on a unix socket (reachable across network namespaces), reads one JSON header line per connection
 // ({host, port, timeoutMs}), dials it from inside the namespace, answers `{"ok":true}` or `{"error","code"}` and
-// then joins the two streams. Prints "ready" on stdout once listening; exits when its stdin closes (parent gone).
+// then joins the two streams. Prints "ready" on stdout once listening; when its stdin closes (the parent died, even
+// by SIGKILL) it removes its socket and the socket's directory and exits.
+import { rmdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 
 const [path = ''] = process.argv.slice(2);
 
@@ -64,6 +67,15 @@ server.on('error', (err) => {
   process.stderr.write(`${err.message}\n`);
   process.exit(1);
 });
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('error', () => process.exit(0));
+const orphaned = (): void => {
+  rmSync(path, { force: true });
+  try {
+    rmdirSync(dirname(path));
+  } catch {
+    // not empty or already gone: not ours to remove
+  }
+  process.exit(0);
+};
+process.stdin.on('end', orphaned);
+process.stdin.on('error', orphaned);
 process.stdin.resume();

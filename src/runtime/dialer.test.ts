@@ -2,7 +2,11 @@
 // parallel connections through the one relay, and close() leaving no process in the namespace.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { check, run } from './command.js';
@@ -94,6 +98,21 @@ describe('netns dialer', { timeout: 60_000 }, () => {
     );
     assert.deepEqual(results, Array.from({ length: 60 }, (_, i) => `CONN${i}`));
     assert.deepEqual(await netnsPids(host), before);
+  });
+
+  it('a relay whose parent is SIGKILLed removes its socket directory and exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'k8ts-dialer-test-'));
+    const dialerJs = fileURLToPath(new URL('./dialer.js', import.meta.url));
+    const script = `const { openNetnsDialer } = await import(${JSON.stringify(dialerJs)}); await openNetnsDialer(${JSON.stringify(host.path)}); console.log('open'); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+    await readUntil(child.stdout as unknown as Duplex, 'open');
+    assert.equal(readdirSync(dir).length, 1);
+    const before = (await netnsPids(host)).length;
+    child.kill('SIGKILL');
+    for (let i = 0; i < 100 && (readdirSync(dir).length > 0 || (await netnsPids(host)).length >= before); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(readdirSync(dir), []);
+    assert.equal((await netnsPids(host)).length, before - 1);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('close() kills the relay and leaves no process in the namespace; later dials reject', async () => {
