@@ -14,6 +14,7 @@ import { Backoff } from './backoff.js';
 import { commandLine, containerEnv, type EnvLookups } from './env.js';
 import { ImageManager, ImageUnavailable, type EventFn } from './images.js';
 import { containerResources, podCgroupParent } from './qos.js';
+import { PRESTOP_FAILED_MESSAGE } from './prober/hooks.js';
 import { computePodStatus, type ContainerView } from './status.js';
 import {
   ANNOTATION_RESTART_COUNT,
@@ -549,7 +550,9 @@ export class PodWorkers {
       try {
         await this.o.hooks.run(st.pod, c!, id, preStop, st.podIPs[0] ?? this.o.nodeIP, graceSeconds * 1000);
       } catch (e) {
-        this.eventFor(st, c!.name)('Warning', 'FailedPreStopHook', (e as Error).message);
+        // Upstream's event says only this (the hook's output may hold secrets); the detail goes to the log.
+        this.o.log(`preStop hook of ${c!.name} in ${podDesc(st.pod)}: ${(e as Error).message}`);
+        this.eventFor(st, c!.name)('Warning', 'FailedPreStopHook', PRESTOP_FAILED_MESSAGE);
       }
     }
     const left = Math.max(0, graceSeconds - Math.floor((this.now() - began) / 1000));

@@ -59,9 +59,13 @@ export async function streamContainerLog(path: string, opts: LogOptions & { foll
       pos = more.pos;
       ({ records, rest } = splitRecords(Buffer.concat([rest, more.data])));
       if (!emit(parse(records))) return;
-      // Rotation: the path now names a new file; the old one is fully read, continue with the new one.
+      // Rotation: the path now names a new file; finish the old one, then continue with the new one.
       const cur = await stat(path).catch(() => undefined);
       if (cur && cur.ino !== ino) {
+        // What the writer appended to the old file between our read and the rename is still there: drain it.
+        const tail = await readAll(fh, pos);
+        ({ records, rest } = splitRecords(Buffer.concat([rest, tail.data])));
+        if (!emit(parse(records))) return;
         await fh.close();
         fh = await open(path, 'r');
         ino = (await fh.stat()).ino;

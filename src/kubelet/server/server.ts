@@ -156,7 +156,6 @@ export class KubeletServer {
     const status = await rt.containerStatus(c.id);
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     let closed = false;
-    req.socket.once('close', () => (closed = true));
     res.once('close', () => (closed = true));
     const running = async () => {
       try {
