@@ -593,6 +593,8 @@ export class RuncRuntime implements RuntimeService {
       const child = spawn(this.conmon, args, {
         stdio: ['ignore', 'ignore', errFd, 'pipe'],
         env: { ...process.env, _OCI_SYNCPIPE: '3' },
+        // conmon drops its `oom` marker in its working directory: the container's, where stateOf looks for it.
+        cwd: dir,
         detached: true,
       });
       closeSync(errFd);
