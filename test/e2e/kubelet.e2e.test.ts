@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -352,4 +353,69 @@ test('W3 on real containers: a ClusterIP Service spreads requests over the pods 
     }
     return seen.size >= 2;
   }, 60_000, `answers from several pods (seen: ${[...seen].join(', ')})`);
+});
+
+test('W5 pieces on real containers: OOMKilled, Guaranteed QoS limits in the cgroup, postStart, top, port-forward', async () => {
+  const k = await withNamespace(srv, 'e2e-kubelet');
+  await k.ok(['create', '-f', '-'], {
+    stdin: docs(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'hog' },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: BUSYBOX, command: ['tail', '/dev/zero'], resources: { limits: { memory: '16Mi' } } }] },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'web' },
+        spec: {
+          containers: [
+            {
+              name: 'kubia',
+              image: KUBIA,
+              resources: { limits: { cpu: '200m', memory: '64Mi' } },
+              lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo started > /tmp/poststart'] } } },
+            },
+          ],
+        },
+      },
+    ),
+  });
+  const hog = await eventually(async () => {
+    const t = (await json(k, 'hog')).status?.containerStatuses?.[0]?.state?.terminated;
+    return t ? t : undefined;
+  }, 60_000, 'hog terminated');
+  assert.equal(hog.reason, 'OOMKilled');
+  assert.equal(hog.exitCode, 137);
+  assert.equal(await phaseOf(k, 'hog'), 'Failed');
+
+  await eventually(async () => (await json(k, 'web')).status?.containerStatuses?.[0]?.ready === true, 60_000, 'web ready');
+  const web = await json(k, 'web');
+  assert.equal(web.status.qosClass, 'Guaranteed');
+  assert.equal((await k.ok(['exec', 'web', '--', 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'])).stdout.trim(), String(64 * 1024 * 1024));
+  assert.equal((await k.ok(['exec', 'web', '--', 'cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us'])).stdout.trim(), '20000');
+  assert.equal((await k.ok(['exec', 'web', '--', 'cat', '/tmp/poststart'])).stdout, 'started\n');
+
+  const top = await eventually(async () => {
+    const r = await k.run(['top', 'pod', 'web', '--no-headers']);
+    return r.code === 0 && /^web\s+\d+m\s+\d+Mi/.test(r.stdout) ? r.stdout : undefined;
+  }, 30_000, 'kubectl top pod web');
+  assert.match(top, /^web\s/);
+
+  const bg = k.spawn(['port-forward', 'pod/web', ':8080']);
+  try {
+    const out = await bg.waitFor(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/);
+    const localPort = Number(/127\.0\.0\.1:(\d+) -> 8080/.exec(out)![1]);
+    const body = await new Promise<string>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: localPort, path: '/' }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    assert.equal(body, "You've hit web\n");
+  } finally {
+    await bg.stop();
+  }
 });
