@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTestImages } from '../src/images/build.js';
 import { LocalImageService } from '../src/images/service.js';
-import { buildBusyboxRootfs, createTestHost } from '../src/runtime/testing.js';
+import { buildBusyboxRootfs, createTestHost, removeNodeLeftovers } from '../src/runtime/testing.js';
 import { machine, median, percentile, sleep, startServer } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -122,18 +122,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await srv?.stop();
-    const runcRoot = join(dataDir, 'runtime', 'runc');
-    try {
-      for (const id of readdirSync(runcRoot)) execFileSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
-    } catch {
-      // none left
-    }
+    removeNodeLeftovers(dataDir);
     await host.destroy();
-    try {
-      execFileSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
-    } catch {
-      // nothing mounted
-    }
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(JSON.stringify(out, null, 2));

@@ -3,6 +3,7 @@
 // container statuses with state/lastState/restartCount, IPs and QoS class. Pure: no I/O, no clock of its own.
 
 import type { ContainerStatus } from '../runtime/interface.js';
+import { rfc3339 } from '../simnodes/node.js';
 import { qosClass } from './qos.js';
 import type { Container, Pod } from './types.js';
 
@@ -37,8 +38,6 @@ export interface PodStatusInput {
 
 export const CONTAINER_ID_PREFIX = 'runc://';
 
-/** RFC 3339 with second precision, as metav1.Time serialises. */
-export const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 /** The CRI terminated reason as the API shows it. */
 function terminatedReason(s: ContainerStatus): string {

@@ -2,7 +2,7 @@
 // serves it (one overlayfs per container, like the real image store), and "test host" network namespaces that keep
 // pod networks out of the machine's root namespace (environment.md, network rule).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, copyFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { check, run } from './command.js';
@@ -141,4 +141,28 @@ export function mountsUnder(prefix: string): string[] {
     .split('\n')
     .map((l) => l.split(' ')[4])
     .filter((m): m is string => m !== undefined && (m === prefix || m.startsWith(`${prefix}/`)));
+}
+
+/**
+ * After a test or benchmark of a whole node: force-deletes the containers still known to the runc state under
+ * `<dataDir>/runtime/runc` and lazily unmounts whatever is still mounted under dataDir (deepest first).
+ */
+export function removeNodeLeftovers(dataDir: string): void {
+  const runcRoot = join(dataDir, 'runtime', 'runc');
+  if (existsSync(runcRoot)) {
+    for (const id of readdirSync(runcRoot)) {
+      try {
+        execFileSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
+      } catch {
+        // gone
+      }
+    }
+  }
+  for (const m of mountsUnder(dataDir).reverse()) {
+    try {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    } catch {
+      // gone
+    }
+  }
 }

@@ -5,8 +5,7 @@
 // and adoption of running containers after the server is killed and started again.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { get } from 'node:http';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { after, before, test } from 'node:test';
 
 import { loadTestImages } from '../../src/images/build.js';
 import { LocalImageService } from '../../src/images/service.js';
-import { createTestHost, mountsUnder, preflight, type TestHost } from '../../src/runtime/testing.js';
+import { createTestHost, preflight, removeNodeLeftovers, type TestHost } from '../../src/runtime/testing.js';
 import { Server, docs, eventually, parseTable, withNamespace, type Kubectl } from './harness.js';
 
 const NODE = 'k8ts-e2e-node';
@@ -48,23 +47,7 @@ after(async () => {
     }
   } finally {
     // Whatever is left (a failed test) is stopped here: containers, mounts, the namespace.
-    const runcRoot = join(dataDir ?? '/nonexistent', 'runtime', 'runc');
-    if (existsSync(runcRoot)) {
-      for (const id of readdirSync(runcRoot)) {
-        try {
-          execFileSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
-        } catch {
-          // gone
-        }
-      }
-    }
-    for (const m of dataDir ? mountsUnder(dataDir).reverse() : []) {
-      try {
-        execFileSync('umount', ['-l', m], { stdio: 'ignore' });
-      } catch {
-        // gone
-      }
-    }
+    if (dataDir) removeNodeLeftovers(dataDir);
     await host?.destroy();
   }
 });
