@@ -45,9 +45,9 @@ test('src/api imports nothing from apiserver, storage or components', () => {
   assert.deepEqual(bad, []);
 });
 
-test('the components (client, controllers, scheduler, simulated nodes, DNS) reach the cluster only through the API: no apiserver, storage or cli imports', () => {
+test('the components (client, controllers, scheduler, simulated nodes, DNS, ingress) reach the cluster only through the API: no apiserver, storage or cli imports', () => {
   const bad: string[] = [];
-  for (const dir of ['client', 'controllers', 'scheduler', 'simnodes', 'dns']) {
+  for (const dir of ['client', 'controllers', 'scheduler', 'simnodes', 'dns', 'ingress']) {
     for (const f of tsFiles(join(srcRoot, dir))) {
       const rel = relative(srcRoot, f);
       for (const i of imports(f)) if (i.startsWith('apiserver/') || i.startsWith('storage/') || i.startsWith('cli/')) bad.push(`${rel} → ${i}`);
