@@ -1,4 +1,5 @@
-// Authentication (x509 client certificates signed by the cluster CA, bearer tokens from a token file) and the
+// Authentication (x509 client certificates signed by the cluster CA, bearer tokens from a token file; service
+// account tokens in tokenrequest.ts) and the
 // authorization stage (a pluggable Authorizer; allow-all-authenticated for now, RBAC plugs in here later).
 
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,8 @@ export interface UserInfo {
 }
 
 export interface Authenticator {
-  authenticate(req: IncomingMessage): UserInfo | undefined;
+  /** Synchronous when the answer needs no lookups (x509, token file); a promise when it does (bound tokens). */
+  authenticate(req: IncomingMessage): UserInfo | undefined | Promise<UserInfo | undefined>;
 }
 
 /** Token file: CSV lines `token,user,uid[,"group1,group2"]`, as kube-apiserver's --token-auth-file. */
@@ -85,9 +87,10 @@ export class X509Authenticator implements Authenticator {
 
 export class UnionAuthenticator implements Authenticator {
   constructor(private readonly list: Authenticator[]) {}
-  authenticate(req: IncomingMessage): UserInfo | undefined {
-    for (const a of this.list) {
-      const u = a.authenticate(req);
+  authenticate(req: IncomingMessage, from = 0): UserInfo | undefined | Promise<UserInfo | undefined> {
+    for (let i = from; i < this.list.length; i++) {
+      const u = this.list[i].authenticate(req);
+      if (u instanceof Promise) return u.then((x) => x ?? this.authenticate(req, i + 1));
       if (u) return u;
     }
     return undefined;

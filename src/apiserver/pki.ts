@@ -1,7 +1,7 @@
 // Cluster PKI on first start: a CA, the API server's serving certificate and an admin client certificate,
 // plus the admin kubeconfig. Later starts only read the PEM files (no crypto library loaded: start-up ≤ 1 s).
 
-import { webcrypto } from 'node:crypto';
+import { generateKeyPairSync, webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as X509 from '@peculiar/x509';
@@ -202,4 +202,19 @@ async function ensureLeafCert(dataDir: string, file: string, commonName: string,
   writeFileSync(keyPath, out.key, { mode: 0o600 });
   writeFileSync(certPath, out.cert, { mode: 0o644 }); // written last: its presence marks a complete pair
   return out;
+}
+
+/**
+ * The service account token signing key (`pki/sa.key`, EC P-256, kubeadm's sa.key), made on first start. Servers
+ * sharing a datastore must share it (copy it, as kubeadm does for its control-plane nodes).
+ */
+export function ensureServiceAccountKey(dataDir: string): string {
+  const dir = join(dataDir, 'pki');
+  const path = join(dir, 'sa.key');
+  if (existsSync(path)) return readFileSync(path, 'utf8');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  writeFileSync(path, key, { mode: 0o600 });
+  return key;
 }

@@ -20,7 +20,7 @@ import { resourceQuotaAdmission } from './admission/resourcequota.js';
 import { ServiceAllocator, serviceAllocation } from './admission/service-alloc.js';
 import { serviceAccountAdmission } from './admission/serviceaccount.js';
 import { defaultTolerationSeconds } from './admission/defaulttolerationseconds.js';
-import type { Authenticator, Authorizer, UserInfo } from './auth.js';
+import { UnionAuthenticator, type Authenticator, type Authorizer, type UserInfo } from './auth.js';
 import { Discovery } from './discovery.js';
 import { loadFieldManager, managedFieldsModule } from './fieldmanager.js';
 import { applyPatchBody, PATCH_TYPES } from './patch.js';
@@ -35,6 +35,8 @@ import { serveWatch } from './watch.js';
 import { MetricsApi, metricsKinds } from './metrics.js';
 import { KubeletProxy, POD_PROXY_SUBRESOURCES, type KubeletClientTLS, type PendingUpgrade } from './proxy.js';
 import { bindPod, evictPod, getScale, scaleFromBody } from './subresources.js';
+import type { TokenSigner } from './satoken.js';
+import { createToken, ServiceAccountTokenAuthenticator } from './tokenrequest.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -51,6 +53,10 @@ export interface ApiServerOptions {
   defaultUnreachableTolerationSeconds?: number;
   /** The client certificate toward kubelets (pods/log, exec, attach, portforward, nodes/proxy, metrics). */
   kubeletClientTLS?: () => Promise<KubeletClientTLS>;
+  /** Signs service account tokens (TokenRequest) and verifies them as bearer tokens; without it neither is served. */
+  serviceAccountSigner?: TokenSigner;
+  /** Audiences a token must name to authenticate here (--api-audiences); default the signer's issuer. */
+  apiAudiences?: string[];
 }
 
 export const AGG_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -83,8 +89,15 @@ export class ApiServer {
   readonly kubelets: KubeletProxy;
   private readonly metrics: MetricsApi;
   private readonly upgrades = new WeakMap<IncomingMessage, PendingUpgrade>();
+  private readonly authenticator: Authenticator;
+  private readonly apiAudiences: string[];
 
   constructor(private readonly opts: ApiServerOptions) {
+    const signer = opts.serviceAccountSigner;
+    this.apiAudiences = opts.apiAudiences?.length ? opts.apiAudiences : signer ? [signer.issuer] : [];
+    this.authenticator = signer
+      ? new UnionAuthenticator([opts.authenticator, new ServiceAccountTokenAuthenticator(signer, this.apiAudiences, () => this.resources, (g, p) => this.kind(g, p))])
+      : opts.authenticator;
     const kinds = [...allKinds(), ...virtualKinds, ...metricsKinds];
     this.discovery = new Discovery(kinds, groupVersionOrder.map((g) => ({ group: g.group, versions: [...g.versions] })));
     for (const def of kinds) {
@@ -234,7 +247,8 @@ export class ApiServer {
       return;
     }
 
-    const user = this.opts.authenticator.authenticate(req);
+    let user = this.authenticator.authenticate(req);
+    if (user instanceof Promise) user = await user;
     if (!user) {
       req.resume();
       const s = statusOf(new ApiError(401, 'Unauthorized', 'Unauthorized'));
@@ -571,6 +585,10 @@ export class ApiServer {
       const body = (await decodeObjectBody(await readBody(req), req.headers['content-type'])) as KubeObject;
       await bindPod(this.resources, def, ns, name, body, ctx);
       return { status: 201, body: successStatus(undefined, 201) };
+    }
+    if (def.group === '' && def.plural === 'serviceaccounts' && sub === 'token' && method === 'POST' && this.opts.serviceAccountSigner) {
+      const body = (await decodeObjectBody(await readBody(req), req.headers['content-type'])) as KubeObject;
+      return { status: 201, body: await createToken(this.resources, (g, pl) => this.kind(g, pl), this.opts.serviceAccountSigner, this.apiAudiences, ns, name, body) };
     }
     if (def.group === '' && def.plural === 'pods' && sub === 'eviction' && method === 'POST') {
       const body = (await decodeObjectBody(await readBody(req), req.headers['content-type'])) as KubeObject;

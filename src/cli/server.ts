@@ -8,7 +8,8 @@ import { hostname, networkInterfaces } from 'node:os';
 import { resolve, join } from 'node:path';
 import { AllowAuthenticatedAuthorizer, TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth.js';
 import { initFieldManager } from '../apiserver/fieldmanager.js';
-import { adminKubeconfig, ensureKubeletClientCert, ensureKubeletServingCert, ensurePKI } from '../apiserver/pki.js';
+import { adminKubeconfig, ensureKubeletClientCert, ensureKubeletServingCert, ensurePKI, ensureServiceAccountKey } from '../apiserver/pki.js';
+import { TokenSigner } from '../apiserver/satoken.js';
 import { ApiServer } from '../apiserver/server.js';
 import { openStore } from '../storage/index.js';
 import type { ManagerOptions } from '../controllers/manager.js';
@@ -306,6 +307,7 @@ export async function runServer(argv: string[]): Promise<void> {
     defaultNotReadyTolerationSeconds: f['default-not-ready-toleration-seconds'],
     defaultUnreachableTolerationSeconds: f['default-unreachable-toleration-seconds'],
     kubeletClientTLS: () => ensureKubeletClientCert(dataDir).then((c) => ({ ...c, ca: pki.caCert })),
+    serviceAccountSigner: new TokenSigner(ensureServiceAccountKey(dataDir)),
   });
   await api.bootstrap();
 
@@ -328,7 +330,7 @@ export async function runServer(argv: string[]): Promise<void> {
       return undefined;
     });
   const components: Array<Promise<Started | undefined>> = [];
-  const managerOpts: ManagerOptions = { clusterCIDR: f['cluster-cidr'], nodeMonitorGracePeriodMs: nodeGraceMs, terminatedPodGCThreshold: f['terminated-pod-gc-threshold'], podGCQuarantineMs };
+  const managerOpts: ManagerOptions = { clusterCIDR: f['cluster-cidr'], nodeMonitorGracePeriodMs: nodeGraceMs, terminatedPodGCThreshold: f['terminated-pod-gc-threshold'], podGCQuarantineMs, rootCACert: pki.caCert };
   if (!f['disable-controllers']) components.push(launch(controllerManager(leaderElection, managerOpts)));
   if (!f['disable-scheduler']) components.push(launch(scheduler(leaderElection)));
   if (f['simulate-nodes'] > 0) {

@@ -18,9 +18,11 @@ export interface ManagerOptions {
   podGCQuarantineMs?: number;
   /** nodeipam: the range pod CIDRs of nodes come from (--cluster-cidr); 10.42.0.0/16. */
   clusterCIDR?: string;
+  /** root-ca-certificate-publisher-controller: the CA bundle published as kube-root-ca.crt; without it, not run. */
+  rootCACert?: string;
 }
 
-export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset', 'endpoint', 'endpointslice', 'node-lifecycle', 'taint-eviction-controller', 'pod-garbage-collector', 'resourcequota', 'nodeipam', 'persistentvolume-binder-controller'] as const;
+export const CONTROLLERS = ['namespace', 'garbagecollector', 'replicaset', 'replicationcontroller', 'deployment', 'job', 'ttl-after-finished', 'cronjob', 'serviceaccount', 'daemonset', 'statefulset', 'endpoint', 'endpointslice', 'node-lifecycle', 'taint-eviction-controller', 'pod-garbage-collector', 'resourcequota', 'nodeipam', 'persistentvolume-binder-controller', 'root-ca-certificate-publisher-controller'] as const;
 
 export class ControllerManager {
   private readonly running: Array<{ c: Controller; done: Promise<void> }> = [];
@@ -77,6 +79,10 @@ export class ControllerManager {
     if (want.has('serviceaccount')) {
       const { ServiceAccountsController } = await import('./serviceaccount/controller.js');
       made.push(new ServiceAccountsController(this.client, { log: consoleLogger('serviceaccount-controller') }));
+    }
+    if (want.has('root-ca-certificate-publisher-controller') && this.opts.rootCACert) {
+      const { RootCACertPublisher } = await import('./rootcacertpublisher/controller.js');
+      made.push(new RootCACertPublisher(this.client, { rootCA: this.opts.rootCACert, log: consoleLogger('root-ca-certificate-publisher-controller') }));
     }
     if (want.has('resourcequota')) {
       const { ResourceQuotaController } = await import('./resourcequota/controller.js');

@@ -1,0 +1,105 @@
+// End-to-end, the kubelet's second file: `k8ts server` with its kubelet in a test host network namespace, driven
+// by the real kubectl. kube-api-access (a pod's projected service account token authenticates as the account, the
+// CA and namespace beside it, automount off), and the pieces of the seeds' W5 session.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { loadTestImages } from '../../src/images/build.js';
+import { LocalImageService } from '../../src/images/service.js';
+import { createTestHost, preflight, removeNodeLeftovers, type TestHost } from '../../src/runtime/testing.js';
+import { Server, docs, eventually, withNamespace, type Kubectl } from './harness.js';
+
+const NODE = 'k8ts-e2e-w5';
+const BUSYBOX = 'k8ts.local/busybox:1.36';
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+let srv: Server;
+let host: TestHost;
+let dataDir: string;
+
+before(async () => {
+  preflight();
+  host = await createTestHost('k8ts-e2e-w5');
+  dataDir = join(mkdtempSync(join(tmpdir(), 'k8ts-e2e-w5-')), 'data');
+  mkdirSync(dataDir, { recursive: true });
+  await loadTestImages(await LocalImageService.open(join(dataDir, 'images')));
+  srv = await Server.start({
+    dataDir,
+    agent: true,
+    extraArgs: ['--node-netns', host.path, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', '0'],
+  });
+});
+
+after(async () => {
+  try {
+    if (srv) {
+      await srv.client().run(['delete', 'pods', '--all', '--all-namespaces', '--wait=true', '--timeout=60s']);
+      await srv.stop();
+    }
+  } finally {
+    if (dataDir) removeNodeLeftovers(dataDir);
+    await host?.destroy();
+  }
+});
+
+const phaseOf = async (k: Kubectl, name: string): Promise<string> => (await k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])).stdout;
+const running = (k: Kubectl, name: string) => eventually(async () => (await phaseOf(k, name)) === 'Running', 60_000, `${name} Running${srv.logTail()}`);
+const sleeper = (name: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: BUSYBOX, command: ['sleep', '3600'] }], ...extra },
+});
+
+/** A kubeconfig that authenticates with `token` only (no client certificate). */
+function tokenKubeconfig(token: string): string {
+  const admin = readFileSync(srv.kubeconfig, 'utf8');
+  const ca = /certificate-authority-data: (\S+)/.exec(admin)![1];
+  const path = join(srv.tmpDir, `token-${Date.now()}.yaml`);
+  writeFileSync(
+    path,
+    ['apiVersion: v1', 'kind: Config', 'clusters:', '- cluster:', `    certificate-authority-data: ${ca}`, `    server: ${srv.url}`, '  name: c', 'contexts:', '- context:', '    cluster: c', '    user: sa', '  name: c', 'current-context: c', 'users:', '- name: sa', '  user:', `    token: ${token}`, ''].join('\n'),
+    { mode: 0o600 },
+  );
+  return path;
+}
+
+test('kube-api-access: the projected token authenticates as the pod\'s service account while the pod lives', async () => {
+  const k = await withNamespace(srv, 'e2e-w5-sa');
+  const ns = k.namespace!;
+  await k.ok(['create', '-f', '-'], { stdin: docs(sleeper('reader'), sleeper('quiet', { automountServiceAccountToken: false })) });
+  await running(k, 'reader');
+  const pod = JSON.parse((await k.ok(['get', 'pod', 'reader', '-o', 'json'])).stdout);
+  const vol = pod.spec.volumes.find((v: any) => v.name.startsWith('kube-api-access-'));
+  assert.match(vol?.name ?? '', /^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  assert.deepEqual(pod.spec.containers[0].volumeMounts, [{ name: vol.name, readOnly: true, mountPath: SA_DIR }]);
+  const cm = JSON.parse((await k.ok(['get', 'configmap', 'kube-root-ca.crt', '-o', 'json'])).stdout);
+  assert.equal((await k.ok(['exec', 'reader', '--', 'cat', `${SA_DIR}/ca.crt`])).stdout, cm.data['ca.crt']);
+  assert.match(cm.data['ca.crt'], /^-----BEGIN CERTIFICATE-----/);
+  assert.equal((await k.ok(['exec', 'reader', '--', 'cat', `${SA_DIR}/namespace`])).stdout, ns);
+  const token = (await k.ok(['exec', 'reader', '--', 'cat', `${SA_DIR}/token`])).stdout;
+  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+  assert.equal(claims['kubernetes.io'].pod.name, 'reader');
+  assert.equal(claims['kubernetes.io'].node.name, NODE);
+
+  const asSA = srv.client({ kubeconfig: tokenKubeconfig(token) });
+  const who = JSON.parse((await asSA.ok(['auth', 'whoami', '-o', 'json'])).stdout);
+  assert.equal(who.status.userInfo.username, `system:serviceaccount:${ns}:default`);
+  assert.deepEqual(who.status.userInfo.groups, ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated']);
+  assert.deepEqual(who.status.userInfo.extra['authentication.kubernetes.io/pod-name'], ['reader']);
+  assert.match((await asSA.ok(['get', 'pods', '-n', ns])).stdout, /reader/);
+
+  await running(k, 'quiet');
+  const quiet = JSON.parse((await k.ok(['get', 'pod', 'quiet', '-o', 'json'])).stdout);
+  assert.equal((quiet.spec.volumes ?? []).length, 0, 'automountServiceAccountToken: false');
+  assert.notEqual((await k.run(['exec', 'quiet', '--', 'ls', SA_DIR])).code, 0);
+
+  await k.ok(['delete', 'pod', 'reader', '--wait=true']);
+  const denied = await asSA.run(['get', 'pods', '-n', ns]);
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stderr, /Unauthorized/, 'the token died with its pod');
+});
