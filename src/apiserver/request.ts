@@ -54,7 +54,12 @@ export function parseJSON(text: string, what = 'request body'): unknown {
 export function parseYAML(text: string): unknown {
   const doc = parseDocument(text, { uniqueKeys: false });
   if (doc.errors.length) throw badRequest(`error decoding YAML: ${doc.errors[0].message}`);
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // e.g. an alias without its anchor (`*a`), or an alias bomb past maxAliasCount
+    throw badRequest(`error decoding YAML: ${(e as Error).message}`);
+  }
 }
 
 /** Decode an object body by its Content-Type (json, yaml, protobuf). */
