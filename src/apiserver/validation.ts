@@ -15,8 +15,19 @@ interface GVK {
   kind: string;
 }
 
+type SchemaModules = [typeof import('../api/schema/registry.js'), typeof import('../api/schema/fieldcheck.js')];
+let schemaModules: SchemaModules | undefined;
+
+/** The schema modules, loaded on first use (the OpenAPI definitions are large); no await once they are loaded. */
+function loadSchemaModules(): SchemaModules | Promise<SchemaModules> {
+  return (
+    schemaModules ??
+    Promise.all([import('../api/schema/registry.js'), import('../api/schema/fieldcheck.js')]).then((m) => (schemaModules = m))
+  );
+}
+
 async function problems(gvk: GVK, obj: KubeObject, raw: Buffer | undefined, contentType: string | undefined): Promise<string[]> {
-  const [{ kindSchema }, fc] = await Promise.all([import('../api/schema/registry.js'), import('../api/schema/fieldcheck.js')]);
+  const [{ kindSchema }, fc] = schemaModules ?? (await loadSchemaModules());
   const schema = kindSchema(gvk.group, gvk.version, gvk.kind);
   const mt = mediaType(contentType);
   const isJSON = mt === 'application/json' || mt === '';
@@ -53,7 +64,7 @@ export async function checkPatchedFields(mode: FieldValidation, gvk: GVK, obj: K
 
 /** Remove fields the kind's schema does not know (upstream's typed decoding drops them at every level). */
 export async function pruneUnknown(gvk: GVK, obj: KubeObject): Promise<void> {
-  const [{ kindSchema }, { pruneUnknownFields }] = await Promise.all([import('../api/schema/registry.js'), import('../api/schema/fieldcheck.js')]);
+  const [{ kindSchema }, { pruneUnknownFields }] = schemaModules ?? (await loadSchemaModules());
   const schema = kindSchema(gvk.group, gvk.version, gvk.kind);
   if (schema) pruneUnknownFields(obj, schema);
 }

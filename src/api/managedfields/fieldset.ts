@@ -237,7 +237,8 @@ export function makePath(...parts: (string | number)[]): PathElement[] {
 
 /**
  * A set of field paths, as a tree. `members` are the paths that end here; `children` hold longer paths.
- * Invariant: no child set is empty. Operations return new sets and never change their inputs.
+ * Invariant: no child set is empty. Operations never change their inputs; their results may share subtrees with
+ * them, so a set is built with insert() only before anything else sees it.
  */
 export class FieldSet {
   readonly members = new Set<PathElement>();
@@ -294,12 +295,17 @@ export class FieldSet {
   }
 
   union(o: FieldSet): FieldSet {
-    const s = this.clone();
+    // Sets are never changed once built, so results share untouched subtrees with their operands.
+    if (o.empty()) return this;
+    if (this.empty()) return o;
+    const s = new FieldSet();
+    for (const m of this.members) s.members.add(m);
     for (const m of o.members) s.members.add(m);
-    for (const [pe, c] of o.children) {
-      const mine = s.children.get(pe);
-      s.children.set(pe, mine ? mine.union(c) : c.clone());
+    for (const [pe, c] of this.children) {
+      const theirs = o.children.get(pe);
+      s.children.set(pe, theirs ? c.union(theirs) : c);
     }
+    for (const [pe, c] of o.children) if (!this.children.has(pe)) s.children.set(pe, c);
     return s;
   }
 
@@ -318,11 +324,12 @@ export class FieldSet {
 
   /** Paths in this set and not in `o` (a parent in `o` does not remove its children: member-wise). */
   difference(o: FieldSet): FieldSet {
+    if (o.empty() || this.empty()) return this;
     const s = new FieldSet();
     for (const m of this.members) if (!o.members.has(m)) s.members.add(m);
     for (const [pe, c] of this.children) {
       const oc = o.children.get(pe);
-      const d = oc ? c.difference(oc) : c.clone();
+      const d = oc ? c.difference(oc) : c;
       if (!d.empty()) s.children.set(pe, d);
     }
     return s;
@@ -330,12 +337,13 @@ export class FieldSet {
 
   /** Like difference, but a member of `o` also removes everything below it. */
   recursiveDifference(o: FieldSet): FieldSet {
+    if (o.empty() || this.empty()) return this;
     const s = new FieldSet();
     for (const m of this.members) if (!o.members.has(m)) s.members.add(m);
     for (const [pe, c] of this.children) {
       if (o.members.has(pe)) continue;
       const oc = o.children.get(pe);
-      const d = oc ? c.recursiveDifference(oc) : c.clone();
+      const d = oc ? c.recursiveDifference(oc) : c;
       if (!d.empty()) s.children.set(pe, d);
     }
     return s;

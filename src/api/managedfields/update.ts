@@ -98,8 +98,8 @@ function track(input: UpdateInput): KubeObject {
   const cmp = excludeFields(compare(withoutManagedFields(old), withoutManagedFields(updated), schema), ignored);
 
   // Everyone else loses what this write changed, added or removed.
-  const touched = cmp.modified.union(cmp.added).union(cmp.removed);
-  if (!touched.empty()) {
+  const touched = managers.size > 0 ? cmp.modified.union(cmp.added).union(cmp.removed) : undefined;
+  if (touched && !touched.empty()) {
     for (const [id, e] of [...managers]) {
       const s = e.set.difference(touched);
       if (s.empty()) managers.delete(id);
