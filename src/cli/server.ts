@@ -41,6 +41,8 @@ const FLAGS = {
   'dns-bind-address': { type: 'string', default: '127.0.0.1', help: 'address the cluster DNS server listens on (UDP and TCP)' },
   'dns-port': { type: 'number', default: 0, help: 'port of the cluster DNS server; 0 disables DNS' },
   'dns-upstream': { type: 'string', default: '', help: 'resolvers for names outside the cluster: host[:port],… or "none" (default: the nameservers of /etc/resolv.conf)' },
+  'ingress-http-port': { type: 'number', default: 80, help: 'port of the built-in Ingress controller\'s HTTP listener on each node (src/ingress); 0 disables it' },
+  'ingress-https-port': { type: 'number', default: 443, help: 'port of the built-in Ingress controller\'s HTTPS listener on each node; 0 disables it' },
   'proxy-mode': { type: 'string', default: 'nftables', help: 'service proxy backend on each node: nftables, iptables or none (src/proxy)' },
   'leader-elect': { type: 'string', default: 'auto', help: 'run the controller manager and scheduler only while holding their kube-system Leases: true, false, or auto (over etcd only)' },
   'leader-elect-lease-duration': { type: 'string', default: '15s', help: 'how long a stand-by waits after the last renewal before taking over' },
@@ -278,6 +280,10 @@ export async function runServer(argv: string[]): Promise<void> {
     if (nodeGraceMs < 1000) throw new FlagError('--node-monitor-grace-period must be at least 1s');
     dns = dnsOptions(f);
     proxyMode = parseProxyMode(f['proxy-mode']);
+    for (const flag of ['ingress-http-port', 'ingress-https-port'] as const) {
+      const v = f[flag];
+      if (!Number.isInteger(v) || v < 0 || v > 65535) throw new FlagError(`invalid --${flag} ${v} (want 0–65535; 0 disables it)`);
+    }
   } catch (e) {
     if (e instanceof FlagError && e.message === 'help') {
       console.log(`Usage: k8ts server [flags]\n\nFlags:\n${flagHelp(FLAGS)}`);
@@ -364,6 +370,8 @@ export async function runServer(argv: string[]): Promise<void> {
           kubeletPort: f['kubelet-port'],
           kubeletVersion: VERSION,
           proxyMode,
+          ingressHttpPort: f['ingress-http-port'],
+          ingressHttpsPort: f['ingress-https-port'],
         }, pki),
       ),
     );

@@ -8,6 +8,7 @@ import type { Client } from '../client/interface.js';
 import { LocalImageService } from '../images/service.js';
 import { openNetnsDialer } from '../runtime/dialer.js';
 import { openRuncRuntime } from '../runtime/runc/runtime.js';
+import { IngressController, type IngressControllerOptions } from '../ingress/controller.js';
 import { ServiceProxy, type ProxyMode } from '../proxy/proxy.js';
 import { Kubelet } from './kubelet.js';
 import { KubeletServer } from './server/server.js';
@@ -34,6 +35,9 @@ export interface AgentOptions {
   kubeletBindAddress?: string;
   /** The node's service proxy backend, or none. */
   proxyMode: ProxyMode | 'none';
+  /** The Ingress controller's ports on this node (src/ingress); both 0: no Ingress controller. */
+  ingressHttpPort: number;
+  ingressHttpsPort: number;
   log: (m: string) => void;
 }
 
@@ -81,6 +85,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   });
   const proxy = o.proxyMode === 'none' ? undefined : new ServiceProxy({ client: o.client, nodeName: o.nodeName, nodeIPs: [o.nodeIP], ...(o.nodeNetns ? { netns: o.nodeNetns } : {}), mode: o.proxyMode, log: o.log });
   await proxy?.start();
+  const ingress = await startIngress(o, dialer.dial);
   await kubelet.start();
   const k = kubelet;
   return {
@@ -88,10 +93,32 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     stop: async () => {
       await k.stop();
       await server.stop();
+      await ingress?.stop();
       await proxy?.stop();
       await dialer.close();
       // Containers keep running (a restarted server adopts them); only the runtime's own watchers go.
       await rt.close();
     },
   };
+}
+
+/**
+ * The node's Ingress controller, listening on the node IP (in a test host's namespace: on all its addresses). One that
+ * cannot listen is logged and dropped: the node works without it.
+ */
+async function startIngress(o: AgentOptions, dial: IngressControllerOptions['dial']): Promise<IngressController | undefined> {
+  if (o.ingressHttpPort === 0 && o.ingressHttpsPort === 0) return undefined;
+  if (o.nodeNetns) {
+    o.log('ingress: not started: listening inside --node-netns is not supported yet');
+    return undefined;
+  }
+  const ingress = new IngressController({ client: o.client, nodeIP: o.nodeIP, bindAddress: o.nodeIP, httpPort: o.ingressHttpPort, httpsPort: o.ingressHttpsPort, dial, log: o.log });
+  try {
+    await ingress.start();
+    return ingress;
+  } catch (e) {
+    o.log(`ingress: not started: ${(e as Error).message}`);
+    await ingress.stop();
+    return undefined;
+  }
 }

@@ -3,6 +3,7 @@
 // the node's network namespace, and removed on stop().
 
 import { Informer } from '../client/informer.js';
+import { run } from '../runtime/command.js';
 import type { Client } from '../client/interface.js';
 import { ENDPOINTSLICES, SERVICES } from '../client/resources.js';
 import type { Backend, SyncResult } from './backend.js';
@@ -69,6 +70,12 @@ export class ServiceProxy {
     this.slices.start();
     await Promise.race([Promise.all([this.services.hasSynced, this.slices.hasSynced]), this.stopping]);
     if (this.stopped) return;
+    // NodePorts on a loopback node address (upstream's localhost NodePorts): DNAT of a 127.0.0.0/8 source to a pod
+    // needs route_localnet, which kube-proxy sets too; the masquerade rules rewrite the source on the way out.
+    if (this.opts.nodeIPs.some((ip) => ip.startsWith('127.'))) {
+      const r = await run('sysctl', ['-w', 'net.ipv4.conf.all.route_localnet=1'], { netns: this.opts.netns });
+      if (r.code !== 0) this.opts.log?.(`proxy: localhost NodePorts unavailable: sysctl route_localnet: ${r.stderr.trim()}`);
+    }
     this.dirty = true;
     await this.runSync();
   }
