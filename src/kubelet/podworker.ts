@@ -16,6 +16,7 @@ import { ImageManager, ImageUnavailable, type EventFn } from './images.js';
 import { containerResources, podCgroupParent } from './qos.js';
 import { PRESTOP_FAILED_MESSAGE } from './prober/hooks.js';
 import { computePodStatus, type ContainerView } from './status.js';
+import { isSidecar, planInitContainers } from './initcontainers.js';
 import {
   ANNOTATION_RESTART_COUNT,
   ANNOTATION_TERMINATION_GRACE,
@@ -223,29 +224,51 @@ export class PodWorkers {
     const views = await this.views(st);
     const inits = (pod.spec?.initContainers ?? []) as Container[];
     const containers = (pod.spec?.containers ?? []) as Container[];
-    let initDone = true;
-    let initFailed = false;
+    const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
+    const previouslyInitialized = (pod.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Initialized' && c.status === 'True');
+    const plan = planInitContainers(
+      inits.map((c, i) => {
+        const cur = views.init[i]!.current;
+        const state = cur?.state === 'CONTAINER_RUNNING' ? 'running' : cur?.state === 'CONTAINER_CREATED' ? 'created' : cur?.state === 'CONTAINER_EXITED' ? 'exited' : undefined;
+        return {
+          sidecar: isSidecar(c),
+          ...(state ? { state } : {}),
+          ...(cur?.exitCode !== undefined ? { exitCode: cur.exitCode } : {}),
+          started: state === 'running' ? this.o.prober.isStarted(uid, c.name) : !c.startupProbe,
+          unhealthy: cur !== undefined && st.unhealthy.has(cur.id),
+          changed: cur !== undefined && cur.annotations[ANNOTATION_CONTAINER_HASH] !== undefined && cur.annotations[ANNOTATION_CONTAINER_HASH] !== containerHash(c),
+        };
+      }),
+      restartPolicy,
+      previouslyInitialized,
+    );
     for (let i = 0; i < inits.length; i++) {
-      const c = inits[i]!;
-      const v = views.init[i]!;
-      const cur = v.current;
-      if (cur?.state === 'CONTAINER_EXITED' && (cur.exitCode ?? 0) === 0) continue;
-      initDone = false;
-      if (cur?.state === 'CONTAINER_RUNNING' || cur?.state === 'CONTAINER_CREATED') {
-        this.watch(st, cur.id, c.name);
-        break;
+      const cur = views.init[i]!.current;
+      if (cur?.state === 'CONTAINER_RUNNING' || cur?.state === 'CONTAINER_CREATED') this.watch(st, cur.id, inits[i]!.name);
+    }
+    let initDone = plan.initialized;
+    for (const step of plan.steps) {
+      const c = inits[step.index]!;
+      const cur = views.init[step.index]!.current;
+      let exited = cur?.state === 'CONTAINER_EXITED' ? cur : undefined;
+      if (step.action === 'restart' && cur) {
+        const changed = cur.annotations[ANNOTATION_CONTAINER_HASH] !== undefined && cur.annotations[ANNOTATION_CONTAINER_HASH] !== containerHash(c);
+        const why = changed ? `Container ${c.name} definition changed, will be restarted` : `Container ${c.name} failed ${c.startupProbe && !this.o.prober.isStarted(uid, c.name) ? 'startup' : 'liveness'} probe, will be restarted`;
+        this.eventFor(st, c.name)('Normal', 'Killing', why);
+        await this.killContainer(st, c, cur.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
+        st.unhealthy.delete(cur.id);
+        exited = changed ? undefined : await this.o.runtime.runtime.containerStatus(cur.id).catch(() => undefined);
       }
-      if (cur?.state === 'CONTAINER_EXITED') {
-        if ((pod.spec?.restartPolicy ?? 'Always') === 'Never') {
-          initFailed = true;
+      const ok = !(exited && (await this.backedOff(st, c, exited))) && (await this.startContainer(st, c, (cur?.metadata.attempt ?? -1) + 1));
+      if (!ok) {
+        // The rest waits for this one (a pod already initialized waits for nothing).
+        if (!previouslyInitialized) {
+          initDone = false;
           break;
         }
-        if (await this.backedOff(st, c, cur)) break;
       }
-      await this.startContainer(st, c, (cur?.metadata.attempt ?? -1) + 1);
-      break;
     }
-    if (initFailed) {
+    if (plan.failed !== undefined) {
       await this.startTermination(st, 0, false);
       await st.terminating;
       await this.report(st, await this.views(st));
@@ -282,6 +305,15 @@ export class PodWorkers {
           continue;
         }
         await this.startContainer(st, c, 0);
+      }
+      // Under Never/OnFailure, once every regular container is done for good the sidecars are stopped (1.32).
+      if (restartPolicy !== 'Always' && containers.length > 0 && inits.some(isSidecar)) {
+        const now = await this.views(st);
+        const done = now.main.every((v) => v.current?.state === 'CONTAINER_EXITED' && !shouldRestart(pod, v.current.exitCode ?? 0));
+        if (done) {
+          await this.startTermination(st, pod.spec?.terminationGracePeriodSeconds ?? 30);
+          await st.terminating;
+        }
       }
     }
     await this.report(st, await this.views(st));
@@ -455,7 +487,8 @@ export class PodWorkers {
     return out;
   }
 
-  private async startContainer(st: PodState, c: Container, attempt: number): Promise<void> {
+  /** Creates and starts one container; false when it could not (the reason is in st.waiting, a retry queued). */
+  private async startContainer(st: PodState, c: Container, attempt: number): Promise<boolean> {
     const pod = st.pod;
     const ev = this.eventFor(st, c.name);
     const rt = this.o.runtime.runtime;
@@ -467,7 +500,7 @@ export class PodWorkers {
       st.waiting.set(c.name, { reason: e.reason, message: e.message });
       const at = this.images.retryAt(pod, c);
       this.o.requeue(st.uid, Math.max(1000, at - this.now() + 10));
-      return;
+      return false;
     }
     let config: ContainerConfig;
     try {
@@ -501,7 +534,7 @@ export class PodWorkers {
       if (st.waiting.get(c.name)?.message !== e.message) ev('Warning', 'Failed', `Error: ${e.message}`);
       st.waiting.set(c.name, { reason: 'CreateContainerConfigError', message: e.message });
       this.o.requeue(st.uid, 5000);
-      return;
+      return false;
     }
     const sandboxConfig = this.sandboxConfig(pod, 0);
     let id: string;
@@ -514,7 +547,7 @@ export class PodWorkers {
       if (st.waiting.get(c.name)?.message !== msg) ev('Warning', 'Failed', `Error: ${msg}`);
       st.waiting.set(c.name, { reason, message: msg });
       this.o.requeue(st.uid, 5000);
-      return;
+      return false;
     }
     ev('Normal', 'Created', `Created container: ${c.name}`);
     try {
@@ -523,7 +556,7 @@ export class PodWorkers {
       ev('Warning', 'Failed', `Error: failed to start container "${c.name}": ${(e as Error).message}`);
       this.watch(st, id, c.name);
       this.o.requeue(st.uid, 0);
-      return;
+      return false;
     }
     st.waiting.delete(c.name);
     ev('Normal', 'Started', `Started container ${c.name}`);
@@ -536,10 +569,11 @@ export class PodWorkers {
       } catch (e) {
         ev('Warning', 'FailedPostStartHook', (e as Error).message);
         await this.killContainer(st, c, id, pod.spec?.terminationGracePeriodSeconds ?? 30, true);
-        return;
+        return false;
       }
     }
     this.o.prober.addContainer(pod, c, id, podIP);
+    return true;
   }
 
   /** preStop (unless skipped), then the stop signal with the grace period, then SIGKILL. */
@@ -563,27 +597,42 @@ export class PodWorkers {
 
   // ---- termination -----------------------------------------------------------------------------------------------------
 
-  /** Stops every container (in parallel, each with preStop and the grace period) and the sandbox, once. */
+  /**
+   * Stops every container and the sandbox, once: the regular containers in parallel (each with preStop and the grace
+   * period), then the sidecars one by one in reverse order with what is left of it (upstream 1.32).
+   */
   private startTermination(st: PodState, graceSeconds: number, events = true): Promise<void> {
     if (st.terminating) return st.terminating;
     st.terminating = (async () => {
       const rt = this.o.runtime.runtime;
-      const list = await rt.listContainers({ labelSelector: { [LABEL_POD_UID]: st.uid } });
-      const specs = [...((st.pod.spec?.initContainers ?? []) as Container[]), ...((st.pod.spec?.containers ?? []) as Container[])];
-      await Promise.all(
-        list
-          .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
-          .map(async (c) => {
-            const name = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name;
-            if (events) this.eventFor(st, name)('Normal', 'Killing', `Stopping container ${name}`);
-            await this.killContainer(st, specs.find((s) => s.name === name), c.id, graceSeconds).catch((e: unknown) => this.o.log(`stop ${name} of ${podDesc(st.pod)}: ${(e as Error).message}`));
-          }),
-      );
+      const began = this.now();
+      const list = (await rt.listContainers({ labelSelector: { [LABEL_POD_UID]: st.uid } })).filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED');
+      const inits = (st.pod.spec?.initContainers ?? []) as Container[];
+      const specs = [...inits, ...((st.pod.spec?.containers ?? []) as Container[])];
+      const nameOf = (c: (typeof list)[number]) => c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name;
+      const sidecars = inits.filter(isSidecar).map((s) => s.name);
+      const stop = async (c: (typeof list)[number], grace: number) => {
+        const name = nameOf(c);
+        if (events) this.eventFor(st, name)('Normal', 'Killing', `Stopping container ${name}`);
+        await this.killContainer(st, specs.find((s) => s.name === name), c.id, grace).catch((e: unknown) => this.o.log(`stop ${name} of ${podDesc(st.pod)}: ${(e as Error).message}`));
+      };
+      await Promise.all(list.filter((c) => !sidecars.includes(nameOf(c))).map((c) => stop(c, graceSeconds)));
+      await this.stopSidecars(st, list, sidecars, graceSeconds, began, stop);
       this.o.prober.removePod(st.uid);
       for (const s of await rt.listPodSandboxes({ labelSelector: { [LABEL_POD_UID]: st.uid } })) await rt.stopPodSandbox(s.id);
       st.terminated = true;
     })();
     return st.terminating;
+  }
+
+  /** Sidecars in reverse spec order, each with the grace period left since `began` (at least 2 s if there was one). */
+  private async stopSidecars<T extends { labels: Record<string, string>; metadata: { name: string } }>(st: PodState, running: T[], sidecars: string[], graceSeconds: number, began: number, stop: (c: T, grace: number) => Promise<void>): Promise<void> {
+    for (const name of [...sidecars].reverse()) {
+      const c = running.find((x) => (x.labels[LABEL_CONTAINER_NAME] ?? x.metadata.name) === name);
+      if (!c) continue;
+      const left = Math.max(0, graceSeconds - Math.floor((this.now() - began) / 1000));
+      await stop(c, graceSeconds > 0 ? Math.max(2, left) : 0);
+    }
   }
 
   private async syncTerminating(st: PodState): Promise<void> {

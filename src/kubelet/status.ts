@@ -4,6 +4,7 @@
 
 import type { ContainerStatus } from '../runtime/interface.js';
 import { rfc3339 } from '../simnodes/node.js';
+import { isSidecar } from './initcontainers.js';
 import { qosClass } from './qos.js';
 import type { Container, Pod } from './types.js';
 
@@ -87,14 +88,34 @@ export function containerStatus(spec: Container, v: ContainerView): Record<strin
 
 const exitedOk = (v: ContainerView): boolean => v.current?.state === 'CONTAINER_EXITED' && (v.current.exitCode ?? 0) === 0 && !v.waiting;
 const exitedFailed = (v: ContainerView): boolean => v.current?.state === 'CONTAINER_EXITED' && (v.current.exitCode ?? 0) !== 0;
+const runningStarted = (v: ContainerView): boolean => v.current?.state === 'CONTAINER_RUNNING' && !v.waiting && v.started;
 
-/** Upstream's getPhase over the container views. */
+const wasInitialized = (pod: Pod): boolean => ((pod.status?.conditions ?? []) as Array<{ type: string; status: string }>).some((c) => c.type === 'Initialized' && c.status === 'True');
+
+/**
+ * The init containers still keeping the pod from being initialized: regular ones until they exit 0, sidecars until
+ * they run past their startup probe. Once initialized, a pod stays so (a sidecar restarting holds nothing up).
+ */
+export function incompleteInitContainers(pod: Pod, init: ContainerView[]): string[] {
+  if (wasInitialized(pod)) return [];
+  const specs = (pod.spec?.initContainers ?? []) as Container[];
+  return init.filter((v, i) => !(specs[i] && isSidecar(specs[i]!) ? runningStarted(v) : exitedOk(v))).map((v) => v.name);
+}
+
+/** Upstream's getPhase over the container views (sidecars count only while they hold up initialization). */
 export function podPhase(pod: Pod, init: ContainerView[], containers: ContainerView[], terminal?: 'Succeeded' | 'Failed'): string {
   const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
+  const initSpecs = (pod.spec?.initContainers ?? []) as Container[];
+  const initialized = wasInitialized(pod);
   let pendingInit = 0;
   let failedInit = 0;
-  for (const v of init) {
-    if (exitedOk(v)) continue;
+  for (let i = 0; i < init.length; i++) {
+    const v = init[i]!;
+    if (initSpecs[i] && isSidecar(initSpecs[i]!)) {
+      if (!initialized && !runningStarted(v)) pendingInit++;
+      continue;
+    }
+    if (exitedOk(v) || initialized) continue;
     if (exitedFailed(v) && !v.waiting) failedInit++;
     else if (exitedFailed(v)) pendingInit++;
     else pendingInit++;
@@ -147,10 +168,11 @@ export function computePodStatus(input: PodStatusInput): Record<string, unknown>
 
   const conds: Condition[] = [];
   conds.push({ type: 'PodReadyToStartContainers', status: input.sandboxReady && !done ? 'True' : 'False' });
-  const incompleteInit = input.initContainers.filter((v) => !exitedOk(v)).map((v) => v.name);
+  const incompleteInit = incompleteInitContainers(pod, input.initContainers);
   if (incompleteInit.length === 0) conds.push(done && initSpecs.length > 0 ? { type: 'Initialized', status: 'True', reason: 'PodCompleted' } : { type: 'Initialized', status: 'True' });
   else conds.push({ type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: `containers with incomplete status: [${incompleteInit.join(' ')}]` });
-  const unready = input.containers.filter((v) => !(v.ready && v.current?.state === 'CONTAINER_RUNNING' && !v.waiting)).map((v) => v.name);
+  const sidecars = input.initContainers.filter((_v, i) => initSpecs[i] && isSidecar(initSpecs[i]!));
+  const unready = [...sidecars, ...input.containers].filter((v) => !(v.ready && v.current?.state === 'CONTAINER_RUNNING' && !v.waiting)).map((v) => v.name);
   let ready: Condition;
   if (done) ready = { type: 'Ready', status: 'False', reason: 'PodCompleted' };
   else if (unready.length > 0) ready = { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
@@ -185,7 +207,14 @@ export function computePodStatus(input: PodStatusInput): Record<string, unknown>
     status.reason = input.failure.reason;
     status.message = input.failure.message;
   }
-  if (initSpecs.length > 0) status.initContainerStatuses = initSpecs.map((s, i) => containerStatus(s, input.initContainers[i] ?? { name: s.name, ready: false, started: false }));
+  if (initSpecs.length > 0)
+    status.initContainerStatuses = initSpecs.map((s, i) => {
+      const v = input.initContainers[i] ?? { name: s.name, ready: false, started: false };
+      const cs = containerStatus(s, v);
+      // A regular init container is ready once it has completed (upstream's prober UpdatePodStatus).
+      if (!isSidecar(s) && exitedOk(v)) cs.ready = true;
+      return cs;
+    });
   status.containerStatuses = specs.map((s, i) => {
     const cs = containerStatus(s, input.containers[i] ?? { name: s.name, ready: false, started: false });
     // While init containers run, regular containers wait with reason PodInitializing.

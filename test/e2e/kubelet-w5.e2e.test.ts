@@ -103,3 +103,71 @@ test('kube-api-access: the projected token authenticates as the pod\'s service a
   assert.notEqual(denied.code, 0);
   assert.match(denied.stderr, /Unauthorized/, 'the token died with its pod');
 });
+
+test('sidecars: started in order before the next init, restarted on exit, stopped after the main container', async () => {
+  const k = await withNamespace(srv, 'e2e-w5-side');
+  const work = [{ name: 'work', mountPath: '/work' }];
+  const sidecarScript = "trap 'echo stopping; exit 0' TERM; echo started > /work/log; while true; do sleep 0.2; done";
+  await k.ok(['create', '-f', '-'], {
+    stdin: docs(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'job' },
+        spec: {
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: 10,
+          volumes: [{ name: 'work', emptyDir: {} }],
+          initContainers: [
+            { name: 'logger', image: BUSYBOX, restartPolicy: 'Always', command: ['sh', '-c', sidecarScript], volumeMounts: work },
+            // A regular init container after the sidecar: it only succeeds if the sidecar already runs.
+            { name: 'setup', image: BUSYBOX, command: ['sh', '-c', 'for i in $(seq 50); do test -f /work/log && exit 0; sleep 0.1; done; exit 1'], volumeMounts: work },
+          ],
+          containers: [{ name: 'main', image: BUSYBOX, command: ['sh', '-c', 'cat /work/log; sleep 3; echo main-done'], volumeMounts: work }],
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'flaky' },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          initContainers: [{ name: 'side', image: BUSYBOX, restartPolicy: 'Always', command: ['sh', '-c', 'sleep 1; exit 3'] }],
+          containers: [{ name: 'main', image: BUSYBOX, command: ['sleep', '3600'] }],
+        },
+      },
+    ),
+  });
+  const running = await eventually(async () => {
+    const p = JSON.parse((await k.ok(['get', 'pod', 'job', '-o', 'json'])).stdout);
+    return p.status.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running ? p : undefined;
+  }, 60_000, `job Running${srv.logTail()}`);
+  const [logger, setup] = running.status.initContainerStatuses;
+  assert.ok(logger.state.running, 'the sidecar runs beside the main container');
+  assert.equal(logger.started, true);
+  assert.equal(logger.ready, true);
+  assert.equal(setup.state.terminated.reason, 'Completed');
+  assert.equal(setup.ready, true);
+  const conds = Object.fromEntries(running.status.conditions.map((c: any) => [c.type, c.status]));
+  assert.equal(conds.Initialized, 'True');
+
+  const done = await eventually(async () => {
+    const p = JSON.parse((await k.ok(['get', 'pod', 'job', '-o', 'json'])).stdout);
+    return p.status.phase === 'Succeeded' ? p : undefined;
+  }, 30_000, `job Succeeded${srv.logTail()}`);
+  const side = done.status.initContainerStatuses[0].state.terminated;
+  const main = done.status.containerStatuses[0].state.terminated;
+  assert.equal(main.exitCode, 0);
+  assert.equal(side.exitCode, 0, 'the sidecar got SIGTERM (its trap ran), not SIGKILL');
+  assert.ok(Date.parse(side.finishedAt) >= Date.parse(main.finishedAt), 'the sidecar stopped after the main container');
+  assert.equal((await k.ok(['logs', 'job', '-c', 'main'])).stdout, 'started\nmain-done\n');
+  assert.equal((await k.ok(['logs', 'job', '-c', 'logger'])).stdout, 'stopping\n');
+
+  const flaky = await eventually(async () => {
+    const p = JSON.parse((await k.ok(['get', 'pod', 'flaky', '-o', 'json'])).stdout);
+    return (p.status.initContainerStatuses?.[0]?.restartCount ?? 0) >= 1 ? p : undefined;
+  }, 30_000, `flaky's sidecar restarted${srv.logTail()}`);
+  assert.equal(flaky.status.phase, 'Running', 'a restarting sidecar does not stop the pod');
+  assert.ok(flaky.status.containerStatuses[0].state.running);
+  assert.equal(flaky.status.containerStatuses[0].restartCount, 0);
+});
