@@ -108,6 +108,7 @@ export class Kubelet implements KubeletBackend {
         }
         return out;
       },
+      node: () => o.client.get(NODES, undefined, o.nodeName).catch(() => undefined),
       event: (pod, type, reason, message, fieldPath) => this.events.event(pod, type, reason, message, fieldPath),
       requeue: (uid, ms) => (ms > 0 ? this.queue.addAfter(uid, ms) : this.queue.add(uid)),
       log: this.log,

@@ -13,10 +13,12 @@ import type { ContainerConfig, ContainerStatus, PodSandboxConfig, Runtime, Secur
 import { Backoff } from './backoff.js';
 import { commandLine, containerEnv, type EnvLookups } from './env.js';
 import { ImageManager, ImageUnavailable, type EventFn } from './images.js';
-import { containerResources, podCgroupParent } from './qos.js';
+import { containerResources, podCgroupParent, qosClass } from './qos.js';
 import { PRESTOP_FAILED_MESSAGE } from './prober/hooks.js';
 import { computePodStatus, type ContainerView } from './status.js';
 import { isSidecar, planInitContainers } from './initcontainers.js';
+import { admitPod } from './admission.js';
+import type { Node } from '../scheduler/corev1/types.js';
 import {
   ANNOTATION_RESTART_COUNT,
   ANNOTATION_TERMINATION_GRACE,
@@ -51,6 +53,8 @@ export interface PodWorkerOptions {
   cgroupRoot: string;
   envLookups: EnvLookups;
   pullSecrets: (pod: Pod) => Promise<KubeObject[]>;
+  /** The kubelet's Node as the API has it (labels, allocatable, taints), for admitting new pods; undefined: admit. */
+  node?: () => Promise<KubeObject | undefined>;
   /** Record an event about the pod (fieldPath names the container). */
   event: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => void;
   /** Sync this pod again after ms (0: soon). */
@@ -81,6 +85,10 @@ interface PodState {
   lastStatus?: string;
   volumeError?: string;
   failure?: { reason: string; message: string };
+  /** Passed the kubelet's admission (admission.ts); counted against the node from then on. */
+  admitted?: boolean;
+  /** Rejected by it: failed, nothing ever started. */
+  rejected?: boolean;
 }
 
 const fieldPathOf = (pod: Pod, name: string): string => {
@@ -125,6 +133,8 @@ export class PodWorkers {
   private readonly images: ImageManager;
   private readonly crash: Backoff;
   private readonly now: () => number;
+  /** Admissions run one after another, so two new pods never both take the last of a resource. */
+  private admissions: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: PodWorkerOptions) {
     this.now = o.now ?? Date.now;
@@ -197,6 +207,7 @@ export class PodWorkers {
       st.failure = { reason: 'DeadlineExceeded', message: `Pod was active on the node longer than the specified deadline` };
       this.o.event(pod, 'Normal', 'DeadlineExceeded', st.failure.message);
     }
+    if (st.rejected || (!st.admitted && !(await this.admit(st)))) return;
     if (st.failure) {
       await this.startTermination(st, pod.spec?.terminationGracePeriodSeconds ?? 30, false);
       await st.terminating;
@@ -317,6 +328,38 @@ export class PodWorkers {
       }
     }
     await this.report(st, await this.views(st));
+  }
+
+  /**
+   * The kubelet's admission of a new pod, one pod at a time (upstream HandlePodAdditions): a rejected pod is Failed
+   * with the first failing check as its reason and `Pod was rejected: …` as its message. A pod with a startTime was
+   * admitted before (by this kubelet before a restart) and is kept.
+   */
+  private async admit(st: PodState): Promise<boolean> {
+    if (st.pod.status?.startTime || !this.o.node) {
+      st.admitted = true;
+      return true;
+    }
+    const verdict = this.admissions.then(async () => {
+      const node = await this.o.node!();
+      const others = [...this.states.values()].filter((o) => o !== st && o.admitted && !o.gone && !o.rejected && !['Succeeded', 'Failed'].includes(o.pod.status?.phase ?? '')).map((o) => o.pod);
+      const r = node ? admitPod(st.pod, node as Node, others) : ({ admit: true } as const);
+      if (r.admit) st.admitted = true;
+      return r;
+    });
+    this.admissions = verdict.catch(() => undefined);
+    const r = await verdict;
+    if (r.admit) return true;
+    st.rejected = true;
+    this.o.event(st.pod, 'Warning', r.reason, r.message);
+    const status = { phase: 'Failed', reason: r.reason, message: `Pod was rejected: ${r.message}`, qosClass: qosClass(st.pod) };
+    try {
+      const out = await this.o.client.patch(PODS, st.pod.metadata.namespace, st.pod.metadata.name ?? '', 'application/merge-patch+json', { status }, 'status');
+      if ((out.metadata.uid ?? '') === st.uid) st.pod = out as Pod;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    return false;
   }
 
   /** Crash-loop back-off for an exited container: true (and CrashLoopBackOff recorded) while it must wait. */

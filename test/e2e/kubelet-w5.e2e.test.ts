@@ -171,3 +171,45 @@ test('sidecars: started in order before the next init, restarted on exit, stoppe
   assert.ok(flaky.status.containerStatuses[0].state.running);
   assert.equal(flaky.status.containerStatuses[0].restartCount, 0);
 });
+
+test('node admission: pods bound straight to the node are rejected as upstream when they cannot run there', async () => {
+  const k = await withNamespace(srv, 'e2e-w5-admit');
+  const bound = (name: string, extra: Record<string, unknown>, container: Record<string, unknown> = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: BUSYBOX, command: ['sleep', '3600'], ...container }], ...extra },
+  });
+  const node = JSON.parse((await k.ok(['get', 'node', NODE, '-o', 'json'])).stdout);
+  const cores = Number(node.status.allocatable.cpu);
+  await k.ok(['create', '-f', '-'], { stdin: docs(bound('porter', {}, { ports: [{ containerPort: 8080, hostPort: 18080 }] })) });
+  await running(k, 'porter');
+  await k.ok(['create', '-f', '-'], {
+    stdin: docs(
+      bound('greedy', {}, { resources: { requests: { cpu: String(cores + 1) } } }),
+      bound('picky', { nodeSelector: { 'disktype': 'ssd' } }),
+      bound('clash', {}, { ports: [{ containerPort: 9090, hostPort: 18080 }] }),
+    ),
+  });
+  const failed = async (name: string) =>
+    eventually(async () => {
+      const p = JSON.parse((await k.ok(['get', 'pod', name, '-o', 'json'])).stdout);
+      return p.status.phase === 'Failed' ? p.status : undefined;
+    }, 30_000, `${name} rejected${srv.logTail()}`);
+  const greedy = await failed('greedy');
+  assert.equal(greedy.reason, 'OutOfcpu');
+  assert.match(greedy.message, new RegExp(`^Pod was rejected: Node didn't have enough resource: cpu, requested: ${(cores + 1) * 1000}, used: \\d+, capacity: ${cores * 1000}$`));
+  const picky = await failed('picky');
+  assert.deepEqual([picky.reason, picky.message], ['NodeAffinity', "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector"]);
+  const clash = await failed('clash');
+  assert.deepEqual([clash.reason, clash.message], ['NodePorts', "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports"]);
+  assert.equal(clash.containerStatuses, undefined, 'nothing of a rejected pod ever ran');
+  const table = (await k.ok(['get', 'pods'])).stdout;
+  assert.match(table, /greedy\s+0\/1\s+OutOfcpu/);
+  const events = JSON.parse((await k.ok(['get', 'events', '-o', 'json'])).stdout).items as any[];
+  assert.ok(events.some((e) => e.involvedObject.name === 'picky' && e.reason === 'NodeAffinity' && e.type === 'Warning'));
+  // Once the port's holder is gone, the same pod spec is admitted.
+  await k.ok(['delete', 'pod', 'porter', '--wait=true']);
+  await k.ok(['create', '-f', '-'], { stdin: docs(bound('clash2', {}, { ports: [{ containerPort: 9090, hostPort: 18080 }] })) });
+  await running(k, 'clash2');
+});
