@@ -906,6 +906,37 @@ describe('Table (server-side printing)', () => {
     assert.ok(r.body.metadata.continue);
   });
 
+  test('metadata-only reads (client-go metadata client): PartialObjectMetadata get, PartialObjectMetadataList list, fallback order', async () => {
+    const one = await s.get(core(NS, 'configmaps', 't1'), { accept: 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json' });
+    expectJSON(one, 200);
+    assert.equal(one.body.kind, 'PartialObjectMetadata');
+    assert.equal(one.body.apiVersion, 'meta.k8s.io/v1');
+    assert.equal(one.body.metadata.name, 't1');
+    assert.deepEqual(one.body.metadata.labels, { tier: 'x' });
+    assert.ok(one.body.metadata.managedFields?.length, 'managedFields are part of the metadata');
+    assert.equal(one.body.data, undefined, 'metadata only');
+    const list = await s.get(core(NS, 'configmaps') + '?limit=1', { accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json' });
+    expectJSON(list, 200);
+    assert.equal(list.body.kind, 'PartialObjectMetadataList');
+    assert.equal(list.body.apiVersion, 'meta.k8s.io/v1');
+    assert.match(list.body.metadata.resourceVersion, /^\d+$/);
+    assert.ok(list.body.metadata.continue, 'paging works as for the full list');
+    assert.equal(list.body.items.length, 1);
+    assert.equal(list.body.items[0].kind, 'PartialObjectMetadata');
+    assert.equal(list.body.items[0].metadata.name, 't1');
+    assert.equal(list.body.items[0].data, undefined);
+    // The list form on a get (and the single form on a list) is not servable there: the fallback answers.
+    const getWithListForm = await s.get(core(NS, 'configmaps', 't1'), { accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json' });
+    assert.equal(getWithListForm.body.kind, 'ConfigMap');
+    const listWithSingleForm = await s.get(core(NS, 'configmaps'), { accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json' });
+    assert.equal(listWithSingleForm.body.kind, 'ConfigMapList');
+    // The first servable media range wins.
+    const plainFirst = await s.get(core(NS, 'configmaps', 't1'), { accept: 'application/json,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' });
+    assert.equal(plainFirst.body.kind, 'ConfigMap');
+    const beta = await s.get(core(NS, 'configmaps', 't1'), { accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1' });
+    assert.equal(beta.body.apiVersion, 'meta.k8s.io/v1beta1');
+  });
+
   test('Accept of only the v1beta1 Table gets a meta.k8s.io/v1beta1 Table', async () => {
     const r = await s.get(core(NS, 'configmaps'), { accept: 'application/json;as=Table;v=v1beta1;g=meta.k8s.io' });
     expectJSON(r, 200);
@@ -1062,6 +1093,28 @@ describe('watch', () => {
     assert.equal(e2.object.kind, 'Table');
     assert.equal(e2.object.rows[0].cells[1], 2);
     w.close();
+  });
+
+  test('metadata-only watch events (as=PartialObjectMetadata) beside a full watch of the same events', async () => {
+    const rv = await listRV(core(NS, 'configmaps'));
+    const meta = await watch(core(NS, 'configmaps') + `?watch=true&resourceVersion=${rv}`, 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json');
+    const full = await watch(core(NS, 'configmaps') + `?watch=true&resourceVersion=${rv}`);
+    await s.post(core(NS, 'configmaps'), configMap('w-meta', { a: '1' }, { app: 'm' }));
+    await s.delete(core(NS, 'configmaps', 'w-meta'));
+    const [m1, m2] = await meta.take(2);
+    const [f1] = await full.take(1);
+    assert.equal(m1.type, 'ADDED');
+    assert.equal(m1.object.kind, 'PartialObjectMetadata');
+    assert.equal(m1.object.apiVersion, 'meta.k8s.io/v1');
+    assert.equal(m1.object.metadata.name, 'w-meta');
+    assert.deepEqual(m1.object.metadata.labels, { app: 'm' });
+    assert.equal(m1.object.data, undefined);
+    assert.equal(m2.type, 'DELETED');
+    assert.equal(m2.object.kind, 'PartialObjectMetadata');
+    assert.equal(f1.object.kind, 'ConfigMap', 'the other watcher of the same event still gets the object');
+    assert.deepEqual(f1.object.data, { a: '1' });
+    meta.close();
+    full.close();
   });
 
   test('sendInitialEvents=true&resourceVersionMatch=NotOlderThan: initial ADDEDs, then a BOOKMARK marked initial-events-end', async () => {

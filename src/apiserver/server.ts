@@ -28,7 +28,8 @@ import { decodeObjectBody, mediaType, parseJSON, parseResourceParts, readBody, t
 import { apiVersionOf, fieldSet, nowRFC3339, ResourceStore, type DeleteOptions, type RequestContext } from './registry/store.js';
 import { deepClone } from './registry/objects.js';
 import { statusOf, successStatus } from './status.js';
-import { toTable, wantsTable, type IncludeObject } from './table.js';
+import { toTable, type IncludeObject } from './table.js';
+import { partialObjectMetadata, partialObjectMetadataList, representation } from './negotiate.js';
 import { checkFieldValidation, pruneUnknown, type FieldValidation } from './validation.js';
 import { virtualKinds, handleVirtualCreate } from './virtual.js';
 import { serveWatch } from './watch.js';
@@ -459,7 +460,8 @@ export class ApiServer {
     if (metricsKinds.includes(def)) {
       req.resume();
       const body = await this.metrics.handle(method, def, ns, p.name, query);
-      const tv = wantsTable(accept);
+      const rep = representation(accept, p.name ? 'object' : 'list');
+      const tv = rep?.as === 'Table' ? rep.version : undefined;
       if (tv) {
         const objs = Array.isArray((body as { items?: unknown }).items) ? ((body as unknown as { items: KubeObject[] }).items) : [body];
         return { status: 200, body: toTable(def, objs, {}, (query.get('includeObject') as IncludeObject | null) ?? 'Metadata', true, tv) };
@@ -602,11 +604,12 @@ export class ApiServer {
   // ---- verbs -------------------------------------------------------------------------------------------------
 
   private replyObject(s: Served, obj: KubeObject, accept: string, query: URLSearchParams): Reply {
-    const tv = wantsTable(accept);
-    if (tv) {
+    const rep = representation(accept, 'object');
+    if (rep?.as === 'Table') {
       const include = (query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
-      return { status: 200, body: toTable(s.def, [obj], { resourceVersion: obj.metadata.resourceVersion }, include, true, tv) };
+      return { status: 200, body: toTable(s.def, [obj], { resourceVersion: obj.metadata.resourceVersion }, include, true, rep.version) };
     }
+    if (rep?.as === 'PartialObjectMetadata') return { status: 200, body: partialObjectMetadata(obj, rep.version) };
     return { status: 200, body: obj };
   }
 
@@ -677,11 +680,12 @@ export class ApiServer {
     if (r.continueToken) listMeta.continue = r.continueToken;
     if (r.remainingItemCount !== undefined) listMeta.remainingItemCount = r.remainingItemCount;
     const items = r.items.map((o) => this.toServed(s, o));
-    const tv = wantsTable(accept);
-    if (tv) {
+    const rep = representation(accept, 'list');
+    if (rep?.as === 'Table') {
       const include = (query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
-      return { status: 200, body: toTable(s.def, items, listMeta, include, true, tv) };
+      return { status: 200, body: toTable(s.def, items, listMeta, include, true, rep.version) };
     }
+    if (rep?.as === 'PartialObjectMetadata') return { status: 200, body: partialObjectMetadataList(items, listMeta, rep.version) };
     return { status: 200, body: { kind: s.def.listKind ?? `${s.def.kind}List`, apiVersion: apiVersionOf(s.def.group, s.version), metadata: listMeta, items } };
   }
 
@@ -698,7 +702,7 @@ export class ApiServer {
       timeoutSeconds: query.get('timeoutSeconds') ? Number(query.get('timeoutSeconds')) : undefined,
       allowBookmarks: query.get('allowWatchBookmarks') === 'true',
       sendInitialEvents: query.get('sendInitialEvents') === 'true',
-      table: wantsTable(accept),
+      representation: representation(accept, 'watch'),
       includeObject: (query.get('includeObject') as IncludeObject | null) ?? 'Metadata',
       toServed: (o) => this.toServed(s, o),
       apiVersion: apiVersionOf(s.def.group, s.version),

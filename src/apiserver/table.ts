@@ -4,6 +4,7 @@
 import { ageColumn, ageOf, nameColumn } from '../api/kinds/table.js';
 import type { ColumnDefinition, KindDef, TableDef } from '../api/kinds/types.js';
 import type { KubeObject, ListMeta } from '../api/types.js';
+import type { MetaVersion } from './negotiate.js';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -30,29 +31,10 @@ export function tableRow(def: KindDef, obj: KubeObject, include: IncludeObject, 
   return row;
 }
 
-export function toTable(def: KindDef, objs: KubeObject[], listMeta: ListMeta, include: IncludeObject, withColumns = true, version: TableVersion = 'v1'): Record<string, unknown> {
+export function toTable(def: KindDef, objs: KubeObject[], listMeta: ListMeta, include: IncludeObject, withColumns = true, version: MetaVersion = 'v1'): Record<string, unknown> {
   const now = Date.now();
   const t: Record<string, unknown> = { kind: 'Table', apiVersion: `meta.k8s.io/${version}`, metadata: listMeta };
   if (withColumns) t.columnDefinitions = tableDef(def).columns as ColumnDefinition[];
   t.rows = objs.map((o) => tableRow(def, o, include, now));
   return t;
-}
-
-/** Parse an Accept header for `as=Table;g=meta.k8s.io;v=v1` (or v1beta1). */
-export type TableVersion = 'v1' | 'v1beta1';
-
-export function wantsTable(accept: string | undefined): TableVersion | undefined {
-  if (!accept) return undefined;
-  for (const part of accept.split(',')) {
-    const params = new Map<string, string>();
-    for (const kv of part.split(';').slice(1)) {
-      const [k, v] = kv.split('=').map((x) => x.trim());
-      if (k) params.set(k, v ?? '');
-    }
-    if (params.get('as') === 'Table' && params.get('g') === 'meta.k8s.io') {
-      const v = params.get('v');
-      if (v === 'v1' || v === 'v1beta1') return v;
-    }
-  }
-  return undefined;
 }

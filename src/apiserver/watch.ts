@@ -10,7 +10,8 @@ import type { KubeObject } from '../api/types.js';
 import { CompactedError, type Watcher } from '../storage/interface.js';
 import { fieldSet, type ObjectEvent, type ResourceStore } from './registry/store.js';
 import { statusOf } from './status.js';
-import { toTable, type IncludeObject, type TableVersion } from './table.js';
+import { toTable, type IncludeObject } from './table.js';
+import { partialObjectMetadata, type Representation } from './negotiate.js';
 import { badRequest } from '../api/errors.js';
 
 export interface WatchRequest {
@@ -23,19 +24,24 @@ export interface WatchRequest {
   timeoutSeconds?: number;
   allowBookmarks: boolean;
   sendInitialEvents: boolean;
-  table: TableVersion | undefined;
+  /** Table events, metadata-only events, or (undefined) the objects. */
+  representation: Representation;
   includeObject: IncludeObject;
   toServed(obj: KubeObject): KubeObject;
   apiVersion: string;
 }
 
-/** JSON lines of watch events, by the (shared, read-only) event object: encoded once for all its watchers. */
+/**
+ * JSON lines of watch events, by the (shared, read-only) event object and the line's form (event type, plus the
+ * metadata-only version if any): encoded once for all the watchers that want the same line.
+ */
 const lines = new WeakMap<KubeObject, Partial<Record<string, string>>>();
 
-function encodedLine(type: string, obj: KubeObject): string {
-  let byType = lines.get(obj);
-  if (byType === undefined) lines.set(obj, (byType = {}));
-  return (byType[type] ??= JSON.stringify({ type, object: obj }) + '\n');
+function encodedLine(type: string, obj: KubeObject, metadataOnly?: 'v1' | 'v1beta1'): string {
+  let byForm = lines.get(obj);
+  if (byForm === undefined) lines.set(obj, (byForm = {}));
+  const form = metadataOnly ? `${type} ${metadataOnly}` : type;
+  return (byForm[form] ??= JSON.stringify({ type, object: metadataOnly ? partialObjectMetadata(obj, metadataOnly) : obj }) + '\n');
 }
 
 /** Buffered output above which a client is considered stuck and dropped (it must re-list). */
@@ -54,13 +60,14 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   let watcher: Watcher | undefined;
   const timers: NodeJS.Timeout[] = [];
 
+  const rep = w.representation;
   const encode = (type: string, obj: KubeObject): string => {
-    if (w.table && type !== 'BOOKMARK' && type !== 'ERROR') {
-      const t = toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, w.includeObject, firstTable, w.table);
+    if (rep?.as === 'Table' && type !== 'BOOKMARK' && type !== 'ERROR') {
+      const t = toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, w.includeObject, firstTable, rep.version);
       firstTable = false;
       return JSON.stringify({ type, object: t }) + '\n';
     }
-    return encodedLine(type, obj);
+    return encodedLine(type, obj, rep?.as === 'PartialObjectMetadata' ? rep.version : undefined);
   };
 
   const finish = () => {
