@@ -165,9 +165,10 @@ export class FakeClient implements Client {
     return clone(this.mustGet(r, ns, name));
   }
 
-  async list(r: Resource, ns: string | undefined, _opts?: ListOptions): Promise<ObjectList> {
+  async list(r: Resource, ns: string | undefined, opts?: ListOptions): Promise<ObjectList> {
     this.record({ verb: 'list', resource: r.resource, namespace: ns });
     const items = [...this.bucket(r.resource).values()].filter((o) => !ns || o.metadata.namespace === ns).map(clone);
+    if (opts?.metadataOnly) return { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadataList', metadata: { resourceVersion: String(this.rv) }, items: items.map(partialObjectMetadata) };
     return { apiVersion: r.group ? `${r.group}/${r.version}` : r.version, kind: 'List', metadata: { resourceVersion: String(this.rv) }, items };
   }
 
@@ -247,7 +248,8 @@ export class FakeClient implements Client {
       };
     });
     done.catch(() => undefined);
-    const sub: Subscriber = { resource: r.resource, namespace: ns, onEvent, finish: (e) => finish(e) };
+    const deliver = opts.metadataOnly ? (ev: WatchEvent) => onEvent({ type: ev.type, object: partialObjectMetadata(ev.object) }) : onEvent;
+    const sub: Subscriber = { resource: r.resource, namespace: ns, onEvent: deliver, finish: (e) => finish(e) };
     this.subscribers.add(sub);
     const from = Number(opts.resourceVersion || this.rv);
     for (const h of this.history) {
@@ -266,4 +268,9 @@ export class FakeClient implements Client {
     }
     return this.resources.map((r) => ({ ...r }));
   }
+}
+
+/** An object as the server's metadata-only representation (meta.k8s.io/v1 PartialObjectMetadata). */
+function partialObjectMetadata(o: KubeObject): KubeObject {
+  return { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata', metadata: o.metadata };
 }

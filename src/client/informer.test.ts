@@ -168,3 +168,42 @@ test('on a shared client, equal informers share one list and one watch; each kee
   assert.equal(c.actionsOf('list').length, 3, 'a fresh list after the last one stopped');
   await three.stop();
 });
+
+test('metadataOnly caches PartialObjectMetadata; on a shared client it joins an existing whole-object cache', async () => {
+  const c = new FakeClient();
+  c.seed('configmaps', cm('a', 'default', { k: 'v' }));
+  const meta = new Informer(c, CM, { metadataOnly: true });
+  const r = recorder();
+  meta.addEventHandler(r.handler);
+  meta.start();
+  await meta.hasSynced;
+  assert.equal(meta.get('default/a')?.kind, 'PartialObjectMetadata');
+  assert.equal(meta.get('default/a')?.apiVersion, 'meta.k8s.io/v1');
+  assert.equal(meta.get('default/a')?.data, undefined);
+  await until(() => c.openWatches === 1, 'the watch');
+  await c.create(CM, 'default', cm('b', 'default', { x: 'y' }));
+  await until(() => r.log.length === 2, 'the add');
+  assert.equal(meta.get('default/b')?.kind, 'PartialObjectMetadata');
+  assert.equal(meta.get('default/b')?.data, undefined);
+  await meta.stop();
+
+  const s = new FakeClient();
+  shareInformers(s);
+  s.seed('configmaps', cm('a', 'default', { k: 'v' }));
+  const full = new Informer(s, CM);
+  full.start();
+  await full.hasSynced;
+  const joined = new Informer(s, CM, { metadataOnly: true });
+  joined.start();
+  await joined.hasSynced;
+  assert.equal(s.actionsOf('list').length, 1, 'no second list');
+  assert.equal(joined.get('default/a'), full.get('default/a'), 'the whole object serves the metadata view');
+  // Without a whole-object cache, metadata-only informers share their own.
+  const m1 = new Informer(s, { ...CM, resource: 'secrets' }, { metadataOnly: true });
+  const m2 = new Informer(s, { ...CM, resource: 'secrets' }, { metadataOnly: true });
+  m1.start();
+  m2.start();
+  await Promise.all([m1.hasSynced, m2.hasSynced]);
+  assert.equal(s.actionsOf('list').length, 2);
+  await Promise.all([full.stop(), joined.stop(), m1.stop(), m2.stop()]);
+});

@@ -1,7 +1,8 @@
 // Informer: list+watch one resource into a local cache keyed by namespace/name and tell handlers about adds,
 // updates and deletes. Re-lists on 410 Expired (and after errors, with backoff); optional periodic resync.
 // On a client marked with shareInformers(), informers of the same resource/namespace/selectors share one cache
-// and one watch (client-go's SharedInformerFactory), each keeping its own handlers and resync.
+// and one watch (client-go's SharedInformerFactory), each keeping its own handlers and resync; a metadata-only
+// informer joins a whole-object one that already exists.
 // **Cached objects are shared: handlers and readers must clone before mutating.**
 
 import type { KubeObject } from '../api/types.js';
@@ -19,6 +20,11 @@ export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * Cache only meta.k8s.io PartialObjectMetadata (kind, apiVersion, metadata) of each object, as client-go's
+   * metadata informers: for controllers that read nothing else (the garbage collector).
+   */
+  metadataOnly?: boolean;
   /** Re-deliver every cached object as an update this often (0: never). */
   resyncMs?: number;
   /** Watch requests ask the server to end after this long (randomised ×1–2 as client-go does); default 300 s. */
@@ -135,11 +141,11 @@ class Reflector {
     const base = this.opts.retryBaseMs ?? 200;
     let delay = base;
     let needList = true;
-    const { namespace, labelSelector, fieldSelector } = this.opts;
+    const { namespace, labelSelector, fieldSelector, metadataOnly } = this.opts;
     while (!this.stopped) {
       try {
         if (needList) {
-          const list = await this.client.list(this.resource, namespace, { labelSelector, fieldSelector });
+          const list = await this.client.list(this.resource, namespace, { labelSelector, fieldSelector, ...(metadataOnly ? { metadataOnly } : {}) });
           if (this.stopped) return;
           for (const o of list.items) {
             // List items carry no apiVersion/kind; fill them in so handlers see whole objects.
@@ -158,7 +164,7 @@ class Reflector {
         const w = this.client.watch(
           this.resource,
           namespace,
-          { resourceVersion: this.lastRV, allowWatchBookmarks: true, timeoutSeconds: Math.floor(t * (1 + Math.random())), labelSelector, fieldSelector },
+          { resourceVersion: this.lastRV, allowWatchBookmarks: true, timeoutSeconds: Math.floor(t * (1 + Math.random())), labelSelector, fieldSelector, ...(metadataOnly ? { metadataOnly } : {}) },
           (ev) => this.apply(ev),
         );
         this.currentWatch = w;
@@ -204,8 +210,10 @@ export class Informer {
       this.core = new Reflector(client, resource, opts, () => undefined);
       return;
     }
-    const key = JSON.stringify([resource.group, resource.version, resource.resource, opts.namespace ?? '', opts.labelSelector ?? '', opts.fieldSelector ?? '']);
-    let core = registry.get(key);
+    const keyOf = (metadataOnly: boolean) => JSON.stringify([resource.group, resource.version, resource.resource, opts.namespace ?? '', opts.labelSelector ?? '', opts.fieldSelector ?? '', metadataOnly]);
+    const key = keyOf(!!opts.metadataOnly);
+    // Whole objects serve a metadata-only view too: no second watch when another controller caches them already.
+    let core = (opts.metadataOnly ? registry.get(keyOf(false)) : undefined) ?? registry.get(key);
     if (!core) {
       const made = new Reflector(client, resource, opts, () => {
         if (registry.get(key) === made) registry.delete(key);

@@ -24,6 +24,8 @@ export interface ListOptions {
   resourceVersion?: string;
   limit?: number;
   continue?: string;
+  /** Ask for meta.k8s.io PartialObjectMetadataList: items carry only kind, apiVersion and metadata. */
+  metadataOnly?: boolean;
 }
 
 export interface DeleteOptions {
@@ -47,6 +49,8 @@ export interface WatchOptions {
   allowWatchBookmarks?: boolean;
   labelSelector?: string;
   fieldSelector?: string;
+  /** Events carry meta.k8s.io PartialObjectMetadata instead of the objects (client-go's metadata informers). */
+  metadataOnly?: boolean;
 }
 
 export interface WatchEvent {

@@ -41,6 +41,10 @@ function qs(q: Query | undefined): string {
   return s ? `?${s}` : '';
 }
 
+/** What client-go's metadata client asks for (JSON only: we never ask for protobuf). */
+const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
 function listQuery(o: ListOptions | undefined): Query {
   return { labelSelector: o?.labelSelector, fieldSelector: o?.fieldSelector, resourceVersion: o?.resourceVersion, limit: o?.limit, continue: o?.continue };
 }
@@ -107,7 +111,8 @@ export class RestClient implements Client {
   }
 
   async list(r: Resource, ns: string | undefined, opts?: ListOptions): Promise<ObjectList> {
-    return (await this.request('GET', resourcePath(r, ns) + qs(listQuery(opts)))) as ObjectList;
+    const accept = opts?.metadataOnly ? METADATA_LIST_ACCEPT : undefined;
+    return (await this.request('GET', resourcePath(r, ns) + qs(listQuery(opts)), accept ? { accept } : {})) as ObjectList;
   }
 
   async create(r: Resource, ns: string | undefined, obj: KubeObject): Promise<KubeObject> {
@@ -148,7 +153,7 @@ export class RestClient implements Client {
     let stopped = false;
     let current: IncomingMessage | undefined;
     const done = (async () => {
-      const res = await this.open('GET', path, { Accept: 'application/json' }, undefined, undefined);
+      const res = await this.open('GET', path, { Accept: opts.metadataOnly ? METADATA_ACCEPT : 'application/json' }, undefined, undefined);
       current = res;
       if (stopped) {
         res.destroy();

@@ -1,7 +1,8 @@
 // Garbage collector (upstream pkg/controller/garbagecollector): deletes objects whose owners are gone, orphans
 // dependents of owners deleted with the `orphan` finalizer, and finishes foreground deletion.
 //
-// Design. One informer per discovered resource that supports list, watch and delete (preferred version, events
+// Design. One metadata-only informer (as upstream's metadata informers; it joins another controller's whole-object
+// cache where there is one) per discovered resource that supports list, watch and delete (preferred version, events
 // excluded as upstream) feeds a Graph (uid → node, owner uid → dependent uids). Node.js runs handlers one at a time,
 // so the handlers update the graph directly instead of through upstream's graphChanges queue. They enqueue uids
 // on two work queues:
@@ -71,7 +72,7 @@ export class GarbageCollector implements Controller {
     for (const r of resources) {
       this.byKind.set(`${r.group}/${r.kind}`, r);
       if (IGNORED.has(`${r.group}/${r.resource}`) || !['list', 'watch', 'delete'].every((v) => r.verbs.includes(v))) continue;
-      const inf = new Informer(this.client, r, { resyncMs: this.opts.resyncMs ?? 5 * 60_000, onError: (e) => this.log(`${r.resource}.${r.group} informer: ${errorMessage(e)}`) });
+      const inf = new Informer(this.client, r, { metadataOnly: true, resyncMs: this.opts.resyncMs ?? 5 * 60_000, onError: (e) => this.log(`${r.resource}.${r.group} informer: ${errorMessage(e)}`) });
       inf.addEventHandler({ add: (o) => this.observe(r, o), update: (_old, o) => this.observe(r, o), delete: (o) => this.observeDelete(o) });
       this.informers.push(inf);
     }
