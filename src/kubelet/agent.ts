@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Client } from '../client/interface.js';
 import { LocalImageService } from '../images/service.js';
 import { openNetnsDialer } from '../runtime/dialer.js';
+import { listenTcp } from '../runtime/netns-listen.js';
 import { openRuncRuntime } from '../runtime/runc/runtime.js';
 import { IngressController, type IngressControllerOptions } from '../ingress/controller.js';
 import { ServiceProxy, type ProxyMode } from '../proxy/proxy.js';
@@ -85,8 +86,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   });
   const proxy = o.proxyMode === 'none' ? undefined : new ServiceProxy({ client: o.client, nodeName: o.nodeName, nodeIPs: [o.nodeIP], ...(o.nodeNetns ? { netns: o.nodeNetns } : {}), mode: o.proxyMode, log: o.log });
   await proxy?.start();
-  const ingress = await startIngress(o, dialer.dial);
-  await kubelet.start();
+  const [ingress] = await Promise.all([startIngress(o, dialer.dial), kubelet.start()]);
   const k = kubelet;
   return {
     kubelet: k,
@@ -108,11 +108,16 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
  */
 async function startIngress(o: AgentOptions, dial: IngressControllerOptions['dial']): Promise<IngressController | undefined> {
   if (o.ingressHttpPort === 0 && o.ingressHttpsPort === 0) return undefined;
-  if (o.nodeNetns) {
-    o.log('ingress: not started: listening inside --node-netns is not supported yet');
-    return undefined;
-  }
-  const ingress = new IngressController({ client: o.client, nodeIP: o.nodeIP, bindAddress: o.nodeIP, httpPort: o.ingressHttpPort, httpsPort: o.ingressHttpsPort, dial, log: o.log });
+  const ingress = new IngressController({
+    client: o.client,
+    nodeIP: o.nodeIP,
+    bindAddress: o.nodeNetns ? '0.0.0.0' : o.nodeIP,
+    httpPort: o.ingressHttpPort,
+    httpsPort: o.ingressHttpsPort,
+    dial,
+    listen: (port, host) => listenTcp(o.nodeNetns, host, port),
+    log: o.log,
+  });
   try {
     await ingress.start();
     return ingress;
