@@ -355,13 +355,15 @@ export async function runServer(argv: string[]): Promise<void> {
     );
   }
 
-  if (dns) components.push(launch(clusterDns(dns)));
+  const nodeName = (f['node-name'] || hostname()).toLowerCase();
+  // With the agent, DNS also serves in the node's network namespace on the pod network gateway (kube-dns endpoints).
+  if (dns) components.push(launch(clusterDns(f['disable-agent'] ? dns : { ...dns, node: { name: nodeName, ...(f['node-netns'] ? { netns: f['node-netns'] } : {}) } })));
   if (!f['disable-agent']) {
     components.push(
       launch(
         agent({
           dataDir,
-          nodeName: (f['node-name'] || hostname()).toLowerCase(),
+          nodeName,
           nodeIP: f['node-ip'] || defaultNodeIP(),
           ...(f['node-netns'] ? { nodeNetns: f['node-netns'] } : {}),
           ...(f['pod-cidr'] ? { podCIDR: f['pod-cidr'] } : {}),

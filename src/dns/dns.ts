@@ -1,17 +1,20 @@
 // Cluster DNS, the component (the role CoreDNS plays in k3s): informers on Services, EndpointSlices and Namespaces
 // keep the cluster records, the DNS server answers from them once the caches have synced, and the `kube-dns`
-// Service in kube-system (ClusterIP 10.43.0.10 by default, as k3s's CoreDNS manifest) is created if missing.
+// Service in kube-system (ClusterIP 10.43.0.10 by default, as k3s's CoreDNS manifest) is created if missing. With a
+// node agent it also serves inside the node's network namespace, where pods reach it through that Service.
 // A client of the API like any other: it never touches storage or the API server's internals.
 
 import { readFileSync } from 'node:fs';
 import type { KubeObject } from '../api/types.js';
 import { Informer } from '../client/informer.js';
-import { ApiError, type Client, type Resource } from '../client/interface.js';
+import { ApiError, type Client } from '../client/interface.js';
+import { bindUdp, closeTcp, closeUdp, listenTcp } from '../runtime/netns-listen.js';
+import { KubeDnsEndpoints } from './endpoints.js';
 import { resolve, type DnsConfig } from './answer.js';
 import { ClusterRecords } from './records.js';
 import { DnsServer } from './server.js';
 import { resolvConfNameservers, type Upstream } from './upstream.js';
-import { ENDPOINTSLICES, NAMESPACES, SERVICES } from '../client/resources.js';
+import { ENDPOINTSLICES, NAMESPACES, NODES, SERVICES } from '../client/resources.js';
 export { ENDPOINTSLICES, NAMESPACES, SERVICES };
 
 /** CoreDNS kubernetes plugin default TTL. */
@@ -30,7 +33,34 @@ export interface ClusterDnsOptions {
   ttl?: number;
   /** Create the kube-dns Service when missing (default true). */
   ensureService?: boolean;
+  /**
+   * With the node agent: also serve on port 53 of the node's pod network gateway (the CNI bridge's address, the
+   * first of the node's pod CIDR) inside the node's network namespace, and publish it as the kube-dns endpoints.
+   */
+  node?: NodeListenerOptions;
   log?: (msg: string) => void;
+}
+
+export interface NodeListenerOptions {
+  name: string;
+  /** The node's network namespace (--node-netns); undefined: this process's own. */
+  netns?: string;
+  /** 53. */
+  port?: number;
+  /** The address to serve on; default the pod CIDR's gateway, read from the Node. */
+  address?: string;
+}
+
+/** The gateway the CNI bridge takes in a pod CIDR (host-local's default: the first address), IPv4 only. */
+export function podCidrGateway(cidr: string): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) return undefined;
+  const bits = Number(m[5]);
+  if (bits > 30) return undefined;
+  const n = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const gw = ((n & mask) >>> 0) + 1;
+  return [gw >>> 24, (gw >>> 16) & 255, (gw >>> 8) & 255, gw & 255].join('.');
 }
 
 /** The kube-dns Service k3s's CoreDNS manifest declares. */
@@ -44,8 +74,8 @@ export function kubeDnsService(clusterIP: string): KubeObject {
       labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
       annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
     },
+    // Selectorless: the DNS server is no pod; its node listeners publish the endpoints (endpoints.ts).
     spec: {
-      selector: { 'k8s-app': 'kube-dns' },
       clusterIP,
       clusterIPs: [clusterIP],
       ipFamilyPolicy: 'SingleStack',
@@ -75,7 +105,11 @@ export class ClusterDNS {
   private readonly log: (msg: string) => void;
   private stopped = false;
   private ensuring: Promise<void> = Promise.resolve();
-  private wake: (() => void) | undefined;
+  private readonly wakers = new Set<() => void>();
+  private nodeEndpoints: KubeDnsEndpoints | undefined;
+  private serving: Promise<void> = Promise.resolve();
+  /** Where the node listener serves, once it does. */
+  nodeAddress: { ip: string; port: number } | undefined;
 
   constructor(
     private readonly client: Client,
@@ -109,25 +143,79 @@ export class ClusterDNS {
     this.server = new DnsServer({ host: this.opts.bindAddress, port: this.opts.port, upstreams, answer: (q) => resolve(this.records, q, this.config), log: this.log });
     const port = await this.server.listen();
     this.log(`serving ${this.config.zone} on ${this.opts.bindAddress}:${port} (udp, tcp); upstreams: ${upstreams.map((u) => `${u.host}:${u.port}`).join(', ') || 'none'}`);
+    if (this.opts.node) this.serving = this.serveNode(this.server, this.opts.node).catch((e: unknown) => this.log(`node listener: ${(e as Error).message}`));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    for (const w of this.wakers) w();
+    await this.serving;
+    await this.nodeEndpoints?.stop();
     await this.server?.close();
     await Promise.all(this.informers.map((i) => i.stop()));
     await this.ensuring;
   }
 
   private async sleep(ms: number): Promise<void> {
+    if (this.stopped) return;
     await new Promise<void>((r) => {
-      const t = setTimeout(r, ms);
-      this.wake = () => {
+      const wake = (): void => {
         clearTimeout(t);
+        this.wakers.delete(wake);
         r();
       };
+      const t = setTimeout(wake, ms);
+      this.wakers.add(wake);
     });
-    this.wake = undefined;
+  }
+
+  /**
+   * The node listener: waits for the node's pod CIDR, then binds UDP and TCP on its gateway in the node's network
+   * namespace (retrying while the address does not exist yet: the bridge appears with the first pod), serves them
+   * from `server` and publishes the address as this node's kube-dns endpoints.
+   */
+  private async serveNode(server: DnsServer, node: NodeListenerOptions): Promise<void> {
+    const port = node.port ?? 53;
+    let ip = node.address;
+    for (let delay = 250; !ip && !this.stopped; delay = Math.min(delay * 2, 2000)) {
+      try {
+        const n = (await this.client.get(NODES, undefined, node.name)) as { spec?: { podCIDR?: string } };
+        ip = n.spec?.podCIDR ? podCidrGateway(n.spec.podCIDR) : undefined;
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 404)) this.log(`node ${node.name}: ${(e as Error).message}`);
+      }
+      if (!ip) await this.sleep(delay);
+    }
+    let logged = '';
+    while (ip && !this.stopped) {
+      try {
+        const udp = await bindUdp(node.netns, ip, port);
+        let tcp;
+        try {
+          tcp = await listenTcp(node.netns, ip, port);
+        } catch (e) {
+          await closeUdp(udp);
+          throw e;
+        }
+        if (this.stopped) {
+          await Promise.all([closeUdp(udp), closeTcp(tcp)]);
+          return;
+        }
+        server.serve(udp, tcp);
+        break;
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        // EADDRNOTAVAIL: no bridge yet. Anything else is worth a line (once per distinct error).
+        if (err.code !== 'EADDRNOTAVAIL' && err.message !== logged) this.log(`node listener ${ip}:${port}: ${err.message}`);
+        logged = err.message;
+        await this.sleep(err.code === 'EADDRNOTAVAIL' ? 250 : 2000);
+      }
+    }
+    if (!ip || this.stopped) return;
+    this.nodeAddress = { ip, port };
+    this.log(`serving ${this.config.zone} on ${ip}:${port} in ${node.netns ?? 'the host network namespace'} (udp, tcp): kube-dns endpoints`);
+    this.nodeEndpoints = new KubeDnsEndpoints(this.client, { nodeName: node.name, ip, port, log: this.log });
+    await this.nodeEndpoints.start();
   }
 
   /** Creates kube-system/kube-dns unless it exists (retrying while the API or the namespace is not there yet). */
@@ -135,7 +223,14 @@ export class ClusterDNS {
     const svc = kubeDnsService(this.config.dnsIP);
     for (let delay = 200; !this.stopped; delay = Math.min(delay * 2, 10_000)) {
       try {
-        await this.client.get(SERVICES, 'kube-system', 'kube-dns');
+        const have = (await this.client.get(SERVICES, 'kube-system', 'kube-dns')) as KubeObject & { spec?: { selector?: Record<string, string> } };
+        // Made by an older k8ts with the CoreDNS selector: no pod matches, so the endpoint controllers would empty
+        // the Endpoints the node listeners publish (endpoints.ts). Selectorless, as the API server's `kubernetes`.
+        if (have.spec?.selector && JSON.stringify(have.spec.selector) === JSON.stringify({ 'k8s-app': 'kube-dns' })) {
+          const { selector: _drop, ...spec } = have.spec;
+          await this.client.update(SERVICES, 'kube-system', { ...have, spec } as KubeObject);
+          this.log('kube-dns service: dropped the k8s-app selector (its endpoints come from the DNS server)');
+        }
         return;
       } catch (e) {
         if (!(e instanceof ApiError && e.code === 404)) {

@@ -32,8 +32,8 @@ interface DecodedPacket extends Packet {
 }
 
 export class DnsServer {
-  private udp: UdpSocket | undefined;
-  private tcp: Server | undefined;
+  private readonly udps = new Set<UdpSocket>();
+  private readonly tcps = new Set<Server>();
   private readonly conns = new Set<Socket>();
   private boundPort = 0;
   private readonly log: (msg: string) => void;
@@ -58,7 +58,7 @@ export class DnsServer {
         });
       });
       const port = udp.address().port;
-      const tcp = createServer((s) => this.onTcp(s));
+      const tcp = createServer();
       try {
         await new Promise<void>((res, rej) => {
           tcp.once('error', rej);
@@ -73,6 +73,18 @@ export class DnsServer {
         if (this.opts.port === 0 && attempt < 5) continue;
         throw e;
       }
+      this.serve(udp, tcp);
+      this.boundPort = port;
+      return port;
+    }
+  }
+
+  /**
+   * Answers on sockets bound elsewhere (e.g. inside the node's network namespace, runtime/netns-listen.ts): a
+   * bound UDP socket and/or a listening TCP server. close() closes them with the rest.
+   */
+  serve(udp: UdpSocket | undefined, tcp: Server | undefined): void {
+    if (udp) {
       udp.on('error', (e) => this.log(`udp: ${e.message}`));
       udp.on('message', (msg, rinfo) => {
         void this.handle(msg, false).then(
@@ -82,23 +94,30 @@ export class DnsServer {
           (e: unknown) => this.log(`query from ${rinfo.address}: ${(e as Error).message}`),
         );
       });
+      this.udps.add(udp);
+    }
+    if (tcp) {
+      tcp.on('connection', (s) => this.onTcp(s));
       tcp.on('error', (e) => this.log(`tcp: ${e.message}`));
-      this.udp = udp;
-      this.tcp = tcp;
-      this.boundPort = port;
-      return port;
+      this.tcps.add(tcp);
     }
   }
 
   async close(): Promise<void> {
-    const udp = this.udp;
-    const tcp = this.tcp;
-    this.udp = undefined;
-    this.tcp = undefined;
+    const udps = [...this.udps];
+    const tcps = [...this.tcps];
+    this.udps.clear();
+    this.tcps.clear();
     for (const c of this.conns) c.destroy();
     await Promise.all([
-      udp ? new Promise<void>((r) => udp.close(() => r())) : undefined,
-      tcp ? new Promise<void>((r) => tcp.close(() => r())) : undefined,
+      ...udps.map((u) => new Promise<void>((r) => {
+        try {
+          u.close(() => r());
+        } catch {
+          r(); // closed already
+        }
+      })),
+      ...tcps.map((t) => new Promise<void>((r) => (t.listening ? t.close(() => r()) : r()))),
     ]);
   }
 

@@ -5,12 +5,14 @@
 // ends by reporting the status (status.ts) when it changed.
 
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/interface.js';
 import { isNotFound } from '../client/interface.js';
 import { PODS } from '../client/resources.js';
 import type { ContainerConfig, ContainerStatus, PodSandboxConfig, Runtime, SecurityContext } from '../runtime/interface.js';
 import { Backoff } from './backoff.js';
+import { parseResolvConf, podDNSConfig, podHostnameAndDomain, type DnsEvent } from './dns.js';
 import { commandLine, containerEnv, type EnvLookups } from './env.js';
 import { ImageManager, ImageUnavailable, type EventFn } from './images.js';
 import { containerResources, podCgroupParent, qosClass } from './qos.js';
@@ -126,6 +128,15 @@ function securityContext(pod: Pod, c: Container): SecurityContext {
 function shouldRestart(pod: Pod, exitCode: number): boolean {
   const p = pod.spec?.restartPolicy ?? 'Always';
   return p === 'Always' || (p === 'OnFailure' && exitCode !== 0);
+}
+
+/** The node's resolv.conf (what Default pods get, and the search domains ClusterFirst pods add); none if unreadable. */
+function hostResolvConf(): ReturnType<typeof parseResolvConf> {
+  try {
+    return parseResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
+  } catch {
+    return { servers: [], searches: [], options: [] };
+  }
 }
 
 export class PodWorkers {
@@ -393,28 +404,13 @@ export class PodWorkers {
 
   // ---- sandbox ---------------------------------------------------------------------------------------------------------
 
-  private sandboxConfig(pod: Pod, attempt: number): PodSandboxConfig {
+  private sandboxConfig(pod: Pod, attempt: number, onEvent?: (e: DnsEvent) => void): PodSandboxConfig {
     const spec = pod.spec ?? {};
     const ns = pod.metadata.namespace ?? 'default';
     const hostNetwork = spec.hostNetwork === true;
-    const policy: string = spec.dnsPolicy ?? 'ClusterFirst';
-    let dnsConfig: PodSandboxConfig['dnsConfig'];
-    const clusterFirst = policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && !hostNetwork);
-    if (clusterFirst && this.o.clusterDNS.length > 0) {
-      const d = this.o.clusterDomain;
-      dnsConfig = { servers: [...this.o.clusterDNS], searches: [`${ns}.svc.${d}`, `svc.${d}`, d], options: ['ndots:5'] };
-    } else if (policy === 'None') {
-      dnsConfig = { servers: [], searches: [], options: [] };
-    }
-    const extra = spec.dnsConfig;
-    if (extra && dnsConfig) {
-      dnsConfig.servers.push(...(extra.nameservers ?? []));
-      dnsConfig.searches.push(...(extra.searches ?? []));
-      for (const o of (extra.options ?? []) as Array<{ name: string; value?: string }>) {
-        dnsConfig.options = dnsConfig.options.filter((x) => x.split(':')[0] !== o.name);
-        dnsConfig.options.push(o.value !== undefined ? `${o.name}:${o.value}` : o.name);
-      }
-    }
+    const dns = podDNSConfig(pod, { clusterDNS: this.o.clusterDNS, clusterDomain: this.o.clusterDomain, host: hostResolvConf() });
+    for (const e of dns.events) onEvent?.(e);
+    const names = podHostnameAndDomain(pod, this.o.clusterDomain);
     const ports: PodSandboxConfig['portMappings'] = [];
     for (const c of (spec.containers ?? []) as Container[]) {
       for (const p of (c.ports ?? []) as Array<Record<string, any>>) {
@@ -425,9 +421,10 @@ export class PodWorkers {
     for (const s of (spec.securityContext?.sysctls ?? []) as Array<{ name: string; value: string }>) sysctls[s.name] = s.value;
     return {
       metadata: { name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '', namespace: ns, attempt },
-      hostname: hostNetwork ? '' : String(spec.hostname ?? pod.metadata.name ?? '').slice(0, 63),
+      hostname: hostNetwork ? '' : names.hostname,
+      ...(!hostNetwork && names.domain ? { hostDomain: names.domain } : {}),
       logDirectory: `${this.o.podLogsDir}/${ns}_${pod.metadata.name}_${pod.metadata.uid}`,
-      ...(dnsConfig ? { dnsConfig } : {}),
+      dnsConfig: dns.config,
       hostAliases: ((spec.hostAliases ?? []) as Array<{ ip: string; hostnames?: string[] }>).map((a) => ({ ip: a.ip, hostnames: a.hostnames ?? [] })),
       portMappings: ports,
       labels: { ...(pod.metadata.labels ?? {}), [LABEL_POD_NAME]: pod.metadata.name ?? '', [LABEL_POD_NAMESPACE]: ns, [LABEL_POD_UID]: pod.metadata.uid ?? '' },
@@ -461,7 +458,7 @@ export class PodWorkers {
       for (const s of mine) await this.removeSandbox(s.id);
     }
     try {
-      const id = await rt.runPodSandbox(this.sandboxConfig(st.pod, attempt));
+      const id = await rt.runPodSandbox(this.sandboxConfig(st.pod, attempt, (e) => this.o.event(st.pod, e.type, e.reason, e.message)));
       st.sandboxId = id;
       const status = await rt.podSandboxStatus(id);
       st.podIPs = st.pod.spec?.hostNetwork ? [this.o.nodeIP] : [status.network.ip, ...status.network.additionalIps].filter(Boolean);

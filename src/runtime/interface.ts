@@ -91,6 +91,8 @@ export interface PodSandboxConfig {
   /** Pod metadata: name, uid, namespace, attempt (restarts of the sandbox). */
   metadata: { name: string; uid: string; namespace: string; attempt: number };
   hostname: string;
+  /** The pod's DNS domain when it has a subdomain (`<subdomain>.<ns>.svc.<cluster domain>`): /etc/hosts names it. */
+  hostDomain?: string;
   /** Directory for the pod's container logs (`/var/log/pods/<ns>_<name>_<uid>`). */
   logDirectory: string;
   dnsConfig?: DNSConfig;

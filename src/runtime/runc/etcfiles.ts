@@ -2,8 +2,11 @@
 // with the kubelet's layout. Pure.
 import type { DNSConfig } from '../interface.js';
 
-/** The kubelet's managed /etc/hosts: localhost entries, the pod's own IP and name, then hostAliases. */
-export function hostsFile(ip: string | undefined, hostname: string, aliases: Array<{ ip: string; hostnames: string[] }> = []): string {
+/**
+ * The kubelet's managed /etc/hosts: localhost entries, the pod's own IP and name (`<ip>\t<hostname>.<domain>\t<hostname>`
+ * with a subdomain, as upstream), then hostAliases.
+ */
+export function hostsFile(ip: string | undefined, hostname: string, aliases: Array<{ ip: string; hostnames: string[] }> = [], domain?: string): string {
   const lines = [
     '# Kubernetes-managed hosts file.',
     '127.0.0.1\tlocalhost',
@@ -13,7 +16,7 @@ export function hostsFile(ip: string | undefined, hostname: string, aliases: Arr
     'fe00::1\tip6-allnodes',
     'fe00::2\tip6-allrouters',
   ];
-  if (ip) lines.push(`${ip}\t${hostname}`);
+  if (ip) lines.push(domain ? `${ip}\t${hostname}.${domain}\t${hostname}` : `${ip}\t${hostname}`);
   if (aliases.length > 0) {
     lines.push('', '# Entries added by HostAliases.');
     for (const a of aliases) lines.push(`${a.ip}\t${a.hostnames.join('\t')}`);

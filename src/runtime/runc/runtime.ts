@@ -379,7 +379,7 @@ export class RuncRuntime implements RuntimeService {
         const ips = podIps(rec.cniResult);
         rec.ip = ips[0] ?? '';
         rec.additionalIps = ips.slice(1);
-        writeFileSync(rec.hostsPath, hostsFile(rec.ip, config.hostname, config.hostAliases));
+        writeFileSync(rec.hostsPath, hostsFile(rec.ip, config.hostname, config.hostAliases, config.hostDomain));
       } else if (existsSync('/etc/hosts')) {
         // hostNetwork: the node's own hosts file, plus the pod's hostAliases.
         const aliases = (config.hostAliases ?? []).map((a) => `${a.ip}\t${a.hostnames.join('\t')}\n`).join('');
