@@ -3,6 +3,7 @@
 // Table-encoded events for `kubectl get -w`.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { KindDef } from '../api/kinds/types.js';
 import type { FieldSelector } from '../api/selectors/fields.js';
 import type { Selector } from '../api/selectors/labels.js';
@@ -32,17 +33,29 @@ export interface WatchRequest {
 }
 
 /**
- * JSON lines of watch events, by the (shared, read-only) event object and the line's form (event type, plus the
- * metadata-only version if any): encoded once for all the watchers that want the same line.
+ * Watch event lines by the (shared, read-only) event object and the line's form (event type, plus the metadata-only
+ * version if any), encoded once for all the watchers that want the same line: the JSON text and the same text
+ * framed as one HTTP/1.1 chunk (what a watcher's socket is sent).
  */
-const lines = new WeakMap<KubeObject, Partial<Record<string, string>>>();
+interface Line {
+  text: string;
+  chunk?: Buffer;
+}
+const lines = new WeakMap<KubeObject, Partial<Record<string, Line>>>();
 
-function encodedLine(type: string, obj: KubeObject, metadataOnly?: 'v1' | 'v1beta1'): string {
+function encodedLine(type: string, obj: KubeObject, metadataOnly?: 'v1' | 'v1beta1'): Line {
   let byForm = lines.get(obj);
   if (byForm === undefined) lines.set(obj, (byForm = {}));
   const form = metadataOnly ? `${type} ${metadataOnly}` : type;
-  return (byForm[form] ??= JSON.stringify({ type, object: metadataOnly ? partialObjectMetadata(obj, metadataOnly) : obj }) + '\n');
+  return (byForm[form] ??= { text: JSON.stringify({ type, object: metadataOnly ? partialObjectMetadata(obj, metadataOnly) : obj }) + '\n' });
 }
+
+/** `text` as one chunk of a chunked HTTP/1.1 body. */
+function chunkOf(text: string): Buffer {
+  const body = Buffer.from(text);
+  return Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`, 'latin1'), body, CRLF]);
+}
+const CRLF = Buffer.from('\r\n', 'latin1');
 
 /** Buffered output above which a client is considered stuck and dropped (it must re-list). */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -61,11 +74,11 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   const timers: NodeJS.Timeout[] = [];
 
   const rep = w.representation;
-  const encode = (type: string, obj: KubeObject): string => {
+  const encode = (type: string, obj: KubeObject): Line => {
     if (rep?.as === 'Table' && type !== 'BOOKMARK' && type !== 'ERROR') {
       const t = toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, w.includeObject, firstTable, rep.version);
       firstTable = false;
-      return JSON.stringify({ type, object: t }) + '\n';
+      return { text: JSON.stringify({ type, object: t }) + '\n' };
     }
     return encodedLine(type, obj, rep?.as === 'PartialObjectMetadata' ? rep.version : undefined);
   };
@@ -78,21 +91,35 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
     if (!res.writableEnded) res.end();
   };
 
-  const write = (chunk: string) => {
+  // Once the headers are out, events go to the socket as ready-made chunks (framed once per event for all
+  // watchers: a fan-out to many watchers is one socket write each and nothing more). res.end() still writes the
+  // last chunk. Before that (no socket yet, e.g. behind a pipelined request) res.write frames them.
+  let socket: Socket | null = null;
+  const writeLine = (l: Line) => {
     if (closed) return;
-    res.write(chunk);
-    if (res.writableLength > MAX_BUFFERED_BYTES) finish();
+    if (socket) socket.write((l.chunk ??= chunkOf(l.text)));
+    else res.write(l.text);
+    if ((socket ? socket.writableLength : res.writableLength) > MAX_BUFFERED_BYTES) finish();
   };
+  const write = (text: string) => writeLine({ text });
 
   const sendEvents = (events: ObjectEvent[]) => {
     if (closed) return;
+    let one: Line | undefined;
     let out = '';
     for (const ev of events) {
       if (ev.revision <= lastRV) continue;
       lastRV = ev.revision;
-      out += encode(ev.type, w.toServed(ev.object));
+      const l = encode(ev.type, w.toServed(ev.object));
+      if (one === undefined && out === '') one = l;
+      else {
+        if (one) out = one.text;
+        one = undefined;
+        out += l.text;
+      }
     }
-    if (out) write(out);
+    if (one) writeLine(one);
+    else if (out) write(out);
   };
 
   const sendError = (err: unknown) => {
@@ -118,8 +145,10 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
+  // Raw chunks only on a plain HTTP/1.1 response that owns its socket and has sent its headers (not an upgrade).
+  if (res.socket && res.headersSent && res.chunkedEncoding && req.httpVersion === '1.1' && !res.writableEnded) socket = res.socket;
 
-  if (initial.length) write(initial.map((o) => encode('ADDED', w.toServed(o))).join(''));
+  if (initial.length) write(initial.map((o) => encode('ADDED', w.toServed(o)).text).join(''));
   if (w.sendInitialEvents && w.allowBookmarks) {
     write(
       JSON.stringify({
