@@ -1,7 +1,8 @@
-// The HTTPS implementation of Client: node:https with one keep-alive Agent, authenticated by an x509 client
-// certificate signed by the cluster CA, JSON bodies, watch streams decoded line by line.
+// The HTTPS implementation of Client: node:https with keep-alive Agents sharing one TLS context, authenticated by
+// an x509 client certificate signed by the cluster CA, JSON bodies, watch streams decoded line by line.
 
 import { Agent, request as httpsRequest } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { KubeObject, Status } from '../api/types.js';
 import { discover } from './discovery.js';
@@ -29,6 +30,11 @@ export interface RestConfig {
   userAgent?: string;
   /** Per-request timeout for non-watch requests (default 60 s). */
   timeoutMs?: number;
+  /**
+   * Connections for non-watch requests (default 64); further requests wait for a free one, so a burst of writes
+   * reuses warm keep-alive connections instead of opening new ones. Watches have their own, unbounded pool.
+   */
+  maxConnections?: number;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -59,21 +65,37 @@ function errorFrom(code: number, body: string): ApiError {
   return new ApiError(code, '', `HTTP ${code}: ${body.slice(0, 200)}`);
 }
 
+/** The whole response body as text (plain listeners: cheaper per request than an async iterator). */
+function readAll(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.once('end', () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    res.once('error', reject);
+    res.once('aborted', () => reject(new Error('response aborted')));
+  });
+}
+
 export class RestClient implements Client {
   private readonly agent: Agent;
+  private readonly watchAgent: Agent;
   private readonly url: URL;
 
   constructor(private readonly cfg: RestConfig) {
     this.url = new URL(cfg.server);
-    this.agent = new Agent({ keepAlive: true, maxSockets: Infinity, ca: cfg.caCert, cert: cfg.clientCert, key: cfg.clientKey });
+    // One TLS context (CA, certificate and key parsed once), not one per connection.
+    const secureContext = createSecureContext({ ca: cfg.caCert, cert: cfg.clientCert, key: cfg.clientKey });
+    this.agent = new Agent({ keepAlive: true, maxSockets: cfg.maxConnections ?? 64, secureContext });
+    this.watchAgent = new Agent({ keepAlive: true, maxSockets: Infinity, secureContext });
   }
 
   /** Closes idle keep-alive sockets; running watches must be stopped by their owners. */
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 
-  private open(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number | undefined): Promise<IncomingMessage> {
+  private open(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number | undefined, agent = this.agent): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = httpsRequest(
         {
@@ -81,7 +103,7 @@ export class RestClient implements Client {
           port: this.url.port || 443,
           method,
           path,
-          agent: this.agent,
+          agent,
           headers: { 'User-Agent': this.cfg.userAgent ?? 'k8ts', ...headers, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) },
         },
         resolve,
@@ -98,9 +120,7 @@ export class RestClient implements Client {
     const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
     if (body !== undefined) headers['Content-Type'] = opts.contentType ?? 'application/json';
     const res = await this.open(method, path, headers, body, this.cfg.timeoutMs ?? 60_000);
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readAll(res);
     const code = res.statusCode ?? 0;
     if (code < 200 || code >= 300) throw errorFrom(code, text);
     return text ? (JSON.parse(text) as unknown) : undefined;
@@ -153,7 +173,7 @@ export class RestClient implements Client {
     let stopped = false;
     let current: IncomingMessage | undefined;
     const done = (async () => {
-      const res = await this.open('GET', path, { Accept: opts.metadataOnly ? METADATA_ACCEPT : 'application/json' }, undefined, undefined);
+      const res = await this.open('GET', path, { Accept: opts.metadataOnly ? METADATA_ACCEPT : 'application/json' }, undefined, undefined, this.watchAgent);
       current = res;
       if (stopped) {
         res.destroy();
