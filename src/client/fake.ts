@@ -36,8 +36,26 @@ interface Subscriber {
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
+/** Metadata a `/status` write cannot change, per resource (upstream's status strategies: pods, deployments). */
+const STATUS_RESETS: Record<string, string[]> = { pods: ['ownerReferences'], deployments: ['labels'] };
 
 /** The API server's generateName suffix: five characters from upstream's consonant-and-digit alphabet. */
+/**
+ * A `/status` write as the API server does it: everything but metadata and status from the stored object, the
+ * request's metadata except system fields and what the kind's status strategy resets.
+ */
+function statusWrite(r: Resource, cur: KubeObject, obj: KubeObject): KubeObject {
+  const m = clone(obj.metadata);
+  const cm = cur.metadata;
+  m.uid = cm.uid;
+  m.creationTimestamp = cm.creationTimestamp;
+  m.deletionTimestamp = cm.deletionTimestamp;
+  m.generation = cm.generation;
+  for (const f of STATUS_RESETS[r.resource] ?? []) (m as Record<string, unknown>)[f] = clone((cm as Record<string, unknown>)[f]);
+  for (const k of Object.keys(m) as Array<keyof typeof m>) if (m[k] === undefined) delete m[k];
+  return { ...clone(cur), metadata: m, status: clone(obj.status) };
+}
+
 const randomSuffix = (): string => Array.from({ length: 5 }, () => 'bcdfghjklmnpqrstvwxz2456789'[Math.floor(Math.random() * 27)]).join('');
 
 export class FakeClient implements Client {
@@ -172,8 +190,10 @@ export class FakeClient implements Client {
     return { apiVersion: r.group ? `${r.group}/${r.version}` : r.version, kind: 'List', metadata: { resourceVersion: String(this.rv) }, items };
   }
 
-  async create(r: Resource, ns: string | undefined, obj: KubeObject): Promise<KubeObject> {
-    this.record({ verb: 'create', resource: r.resource, namespace: ns, name: obj.metadata.name });
+  /** Subresources are not served here (404, as a server without them); subclasses add the ones tests need. */
+  async create(r: Resource, ns: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject> {
+    this.record({ verb: 'create', resource: r.resource, namespace: ns, name: obj.metadata.name, ...(subresource ? { subresource } : {}) });
+    if (subresource) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     const o = this.fresh(obj);
     if (r.namespaced) o.metadata.namespace = ns;
     if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + randomSuffix();
@@ -186,7 +206,7 @@ export class FakeClient implements Client {
     const cur = this.mustGet(r, ns, obj.metadata.name ?? '');
     if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== cur.metadata.resourceVersion) throw new ApiError(409, 'Conflict', 'the object has been modified');
     let next: KubeObject;
-    if (subresource === 'status') next = { ...clone(cur), status: clone(obj.status) };
+    if (subresource === 'status') next = statusWrite(r, cur, obj);
     else if (subresource === 'finalize') next = { ...clone(cur), spec: { ...(cur.spec as object), finalizers: (obj.spec as { finalizers?: string[] } | undefined)?.finalizers } };
     else next = { ...clone(obj), metadata: { ...clone(obj.metadata), uid: cur.metadata.uid, deletionTimestamp: cur.metadata.deletionTimestamp } };
     if (next.metadata.deletionTimestamp === undefined) delete next.metadata.deletionTimestamp;
@@ -200,7 +220,7 @@ export class FakeClient implements Client {
     const next = mergePatch(cur, patch) as KubeObject;
     if (next.metadata.resourceVersion !== cur.metadata.resourceVersion) throw new ApiError(409, 'Conflict', 'the object has been modified');
     next.metadata.uid = cur.metadata.uid;
-    return this.settle(r, next);
+    return this.settle(r, subresource === 'status' ? statusWrite(r, cur, next) : next);
   }
 
   async delete(r: Resource, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<unknown> {

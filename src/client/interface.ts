@@ -85,7 +85,11 @@ export const isGone = (e: unknown): boolean => e instanceof ApiError && e.code =
 export interface Client {
   get(r: Resource, namespace: string | undefined, name: string): Promise<KubeObject>;
   list(r: Resource, namespace: string | undefined, opts?: ListOptions): Promise<ObjectList>;
-  create(r: Resource, namespace: string | undefined, obj: KubeObject): Promise<KubeObject>;
+  /**
+   * POST the object to the collection or, with `subresource`, to that subresource of the object named by
+   * obj.metadata.name (pods/binding, pods/eviction, serviceaccounts/token); resolves to the reply.
+   */
+  create(r: Resource, namespace: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject>;
   /** PUT the object (optionally to a subresource: "status", "finalize"); its resourceVersion is the precondition. */
   update(r: Resource, namespace: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject>;
   patch(r: Resource, namespace: string | undefined, name: string, type: PatchType, patch: unknown, subresource?: string): Promise<KubeObject>;

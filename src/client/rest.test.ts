@@ -67,6 +67,7 @@ test('verbs: paths, query, bodies, content types; the client certificate names t
   await client.list(DEPLOY, 'ns', { labelSelector: 'a=b' });
   await client.list(CM, undefined);
   await client.create(CM, 'ns', { metadata: { name: 'x' } });
+  await client.create({ group: '', version: 'v1', resource: 'serviceaccounts', namespaced: true }, 'ns', { kind: 'TokenRequest', metadata: { name: 'default' } }, 'token');
   await client.update({ group: '', version: 'v1', resource: 'namespaces', namespaced: false }, undefined, { metadata: { name: 'x' } }, 'finalize');
   await client.patch(CM, 'ns', 'x', 'application/merge-patch+json', { metadata: { labels: { a: 'b' } } });
   await client.delete(CM, 'ns', 'x', { propagationPolicy: 'Foreground', preconditions: { uid: 'u' } });
@@ -78,6 +79,7 @@ test('verbs: paths, query, bodies, content types; the client certificate names t
       'GET /apis/apps/v1/namespaces/ns/deployments?labelSelector=a%3Db',
       'GET /api/v1/configmaps',
       'POST /api/v1/namespaces/ns/configmaps',
+      'POST /api/v1/namespaces/ns/serviceaccounts/default/token',
       'PUT /api/v1/namespaces/x/finalize',
       'PATCH /api/v1/namespaces/ns/configmaps/x',
       'DELETE /api/v1/namespaces/ns/configmaps/x',
@@ -85,8 +87,8 @@ test('verbs: paths, query, bodies, content types; the client certificate names t
     ],
   );
   assert.ok(seen.every((s) => s.cn === 'system:kube-controller-manager'));
-  assert.equal(seen[5]!.contentType, 'application/merge-patch+json');
-  assert.deepEqual(JSON.parse(seen[6]!.body), { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Foreground', preconditions: { uid: 'u' } });
+  assert.equal(seen[6]!.contentType, 'application/merge-patch+json');
+  assert.deepEqual(JSON.parse(seen[7]!.body), { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Foreground', preconditions: { uid: 'u' } });
 });
 
 test('a Status reply becomes an ApiError with its code and reason', async () => {

@@ -135,8 +135,9 @@ export class RestClient implements Client {
     return (await this.request('GET', resourcePath(r, ns) + qs(listQuery(opts)), accept ? { accept } : {})) as ObjectList;
   }
 
-  async create(r: Resource, ns: string | undefined, obj: KubeObject): Promise<KubeObject> {
-    return (await this.request('POST', resourcePath(r, ns), { body: obj })) as KubeObject;
+  async create(r: Resource, ns: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject> {
+    const path = subresource ? resourcePath(r, ns, obj.metadata.name ?? '', subresource) : resourcePath(r, ns);
+    return (await this.request('POST', path, { body: obj })) as KubeObject;
   }
 
   async update(r: Resource, ns: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject> {

@@ -13,10 +13,9 @@ export class FakeClusterClient extends FakeClient {
   /** Bindings served so far: "ns/name" → node. */
   readonly bindings = new Map<string, string>();
 
-  override async create(r: Resource, ns: string | undefined, obj: KubeObject): Promise<KubeObject> {
-    const m = /^pods\/([^/]+)\/binding$/.exec(r.resource);
-    if (!m) return super.create(r, ns, obj);
-    const name = decodeURIComponent(m[1]);
+  override async create(r: Resource, ns: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject> {
+    if (r.resource !== 'pods' || subresource !== 'binding') return super.create(r, ns, obj, subresource);
+    const name = obj.metadata.name ?? '';
     const target = (obj as { target?: { name?: string } }).target?.name ?? '';
     this.actions.push({ verb: 'create', resource: 'pods', namespace: ns, name, subresource: 'binding', detail: structuredClone(obj) });
     const pod = this.peek('pods', ns, name) as Pod | undefined;

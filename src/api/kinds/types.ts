@@ -3,7 +3,7 @@
 // Adding a built-in kind = one file exporting a KindDef, listed in api/kinds/index.ts.
 
 import type { FieldError } from '../errors.js';
-import type { KubeObject } from '../types.js';
+import type { KubeObject, ObjectMeta } from '../types.js';
 
 export interface ColumnDefinition {
   name: string;
@@ -63,6 +63,11 @@ export interface KindDef {
   verbs?: string[];
   /** Has a `/status` subresource (status ignored on main-resource writes and vice versa). */
   status?: boolean;
+  /**
+   * Metadata fields a `/status` write cannot change (upstream's status strategy resets them, e.g. pods'
+   * ownerReferences, deployments' labels); the others come from the request, as upstream.
+   */
+  statusResetsMetadata?: Array<keyof ObjectMeta>;
   scale?: ScaleDef;
   extraSubresources?: ExtraSubresource[];
   /** Share storage with another resource (e.g. events.k8s.io events are core events). */

@@ -96,6 +96,38 @@ test('update: stale resourceVersion → Conflict; no-op keeps resourceVersion; g
   assert.equal(d3.object.metadata.generation, 2);
 });
 
+test('/status: metadata from the request except what the kind resets (pods: ownerReferences; deployments: labels)', async () => {
+  const rs = await setup();
+  const owner = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u1', controller: true }];
+  const p = await rs.create({ ...podDef, statusResetsMetadata: ['ownerReferences'] }, 'default', { metadata: { name: 'p', labels: { a: '1' }, ownerReferences: owner }, spec: { nodeName: 'n1' } }, ctx());
+  const body = structuredClone(p);
+  body.metadata.labels = { a: '2' };
+  body.metadata.annotations = { note: 'x' };
+  body.metadata.ownerReferences = [];
+  body.metadata.finalizers = ['example.com/f'];
+  body.spec = { nodeName: 'other' };
+  body.status = { phase: 'Running' };
+  const out = (await rs.update({ ...podDef, statusResetsMetadata: ['ownerReferences'] }, 'default', 'p', body, ctx(), 'status')).object;
+  assert.deepEqual(out.metadata.labels, { a: '2' }, 'pods/status may change labels, as upstream');
+  assert.deepEqual(out.metadata.annotations, { note: 'x' });
+  assert.deepEqual(out.metadata.finalizers, ['example.com/f']);
+  assert.deepEqual(out.metadata.ownerReferences, owner, 'pods/status cannot touch ownerReferences');
+  assert.deepEqual(out.spec, { nodeName: 'n1' }, 'spec comes from the stored pod');
+  assert.equal((out.status as { phase?: string }).phase, 'Running');
+  assert.equal(out.metadata.uid, p.metadata.uid);
+
+  const dDef: KindDef = { ...deployDef, statusResetsMetadata: ['labels'] };
+  const d = await rs.create(dDef, 'default', { metadata: { name: 'd', labels: { app: 'web' } }, spec: { replicas: 1 } }, ctx());
+  const dBody = structuredClone(d);
+  dBody.metadata.labels = {};
+  dBody.metadata.annotations = { 'deployment.kubernetes.io/revision': '1' };
+  dBody.status = { observedGeneration: 1 };
+  const dOut = (await rs.update(dDef, 'default', 'd', dBody, ctx(), 'status')).object;
+  assert.deepEqual(dOut.metadata.labels, { app: 'web' }, 'deployments/status resets labels');
+  assert.deepEqual(dOut.metadata.annotations, { 'deployment.kubernetes.io/revision': '1' }, 'the revision annotation is written through /status, as upstream');
+  assert.equal(dOut.metadata.generation, 1, 'a status write does not bump generation');
+});
+
 test('delete: immediate, graceful (deletionTimestamp), and finalizers hold the object', async () => {
   const rs = await setup();
   await rs.create(cmDef, 'default', cm('a'), ctx());

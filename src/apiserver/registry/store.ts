@@ -439,13 +439,18 @@ export class ResourceStore {
       // pods/binding: the binding handler's change (nodeName, PodScheduled, annotations) is the whole update and
       // is exempt from the pod spec's update rules, as upstream's BindingREST writes it directly.
     } else if (subresource === 'status') {
-      // Status updates change only status (upstream ResetObjectMetaForStatus + status strategies).
+      // Status updates keep everything but status and metadata from the stored object (upstream's status
+      // strategies reset spec); metadata is the request's (system fields fixed above) except the fields the
+      // kind's status strategy resets (pods: ownerReferences; deployments: labels).
       const keepStatus = obj.status;
       const next = deepClone(current);
       if (keepStatus === undefined) delete next.status;
       else next.status = keepStatus;
-      next.metadata.resourceVersion = meta.resourceVersion ?? cm.resourceVersion;
-      if (meta.managedFields) next.metadata.managedFields = meta.managedFields;
+      next.metadata = { ...meta, resourceVersion: meta.resourceVersion ?? cm.resourceVersion };
+      for (const f of def.statusResetsMetadata ?? []) {
+        if (cm[f] === undefined) delete next.metadata[f];
+        else (next.metadata as Record<string, unknown>)[f] = deepClone(cm[f]);
+      }
       Object.assign(obj, next);
       for (const k of Object.keys(obj)) if (!(k in next)) delete obj[k];
       if (def.validateStatusUpdate) {

@@ -208,14 +208,14 @@ class DeploymentSync {
   }
 
   /**
-   * Upstream writes the Deployment's revision annotation through UpdateStatus (its status strategy keeps
-   * metadata.annotations); k8ts's /status resets all metadata, so the annotation goes through a plain update.
+   * The Deployment's revision annotation is written through /status, as upstream's UpdateStatus (the deployment
+   * status strategy resets only spec and labels), so managedFields show it under the status subresource.
    */
   private async setRevision(revision: string): Promise<boolean> {
     if (this.d.metadata.annotations?.[u.REVISION] === revision) return false;
     const next = structuredClone(this.d);
     next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [u.REVISION]: revision };
-    this.d = await this.client.update(DEPLOYMENTS, this.d.metadata.namespace, next);
+    this.d = await this.client.update(DEPLOYMENTS, this.d.metadata.namespace, next, 'status');
     return true;
   }
 

@@ -206,13 +206,13 @@ test('projected serviceAccountToken from a server that has TokenRequest: written
   const { client } = setup();
   let issued = 0;
   const orig = client.create.bind(client);
-  client.create = async (r, ns, obj) => {
-    if (r.resource === 'serviceaccounts/app/token') {
+  client.create = async (r, ns, obj, sub) => {
+    if (r.resource === 'serviceaccounts' && sub === 'token' && obj.metadata.name === 'app') {
       issued++;
       assert.deepEqual((obj.spec as Record<string, unknown>).boundObjectRef, { apiVersion: 'v1', kind: 'Pod', name: p.metadata.name, uid: p.metadata.uid });
       return { ...obj, status: { token: `tok-${issued}`, expirationTimestamp: new Date(Date.now() + 3600_000).toISOString() } };
     }
-    return orig(r, ns, obj);
+    return orig(r, ns, obj, sub);
   };
   const vm = new KubeletVolumeManager({ client, podsDir, nodeName: 'node-1' });
   const p = pod([{ name: 'tok', projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'api' } }] } }]);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseQuantity, quantityValueBig } from '../../api/quantity.js';
 import type { KubeObject } from '../../api/types.js';
 import { ApiError, isNotFound, type Client, type Resource } from '../../client/interface.js';
-import { CONFIGMAPS, NODES, PERSISTENTVOLUMES, PVCS, SECRETS } from '../../client/resources.js';
+import { CONFIGMAPS, NODES, PERSISTENTVOLUMES, PVCS, SECRETS, SERVICEACCOUNTS } from '../../client/resources.js';
 import type { Mount } from '../../runtime/interface.js';
 import { ContainerConfigError, VolumeError, type Container, type Pod, type VolumeManager } from '../types.js';
 import { writeAtomically } from './atomicwriter.js';
@@ -41,7 +41,6 @@ interface VolumeInfo {
 
 const PROPAGATION: Record<string, Mount['propagation']> = { None: 'private', HostToContainer: 'rslave', Bidirectional: 'rshared' };
 
-const SERVICEACCOUNT_TOKEN = (sa: string): Resource => ({ group: '', version: 'v1', resource: `serviceaccounts/${encodeURIComponent(sa)}/token`, namespaced: true });
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -312,7 +311,7 @@ export class KubeletVolumeManager implements VolumeManager {
     };
     let res: KubeObject;
     try {
-      res = await this.client.create(SERVICEACCOUNT_TOKEN(sa), ns, req);
+      res = await this.client.create(SERVICEACCOUNTS, ns, req, 'token');
     } catch (e) {
       if (e instanceof ApiError && [404, 405].includes(e.code))
         throw new Error(`failed to fetch token: the API server does not serve TokenRequest (serviceaccounts/token) for service account ${ns}/${sa}`);

@@ -139,6 +139,7 @@ export const deploymentKind: KindDef = {
   shortNames: ['deploy'],
   categories: ['all'],
   status: true,
+  statusResetsMetadata: ['labels'],
   scale: {
     specReplicasPath: ['spec', 'replicas'],
     statusReplicasPath: ['status', 'replicas'],

@@ -366,6 +366,7 @@ export const pods: KindDef = {
   shortNames: ['po'],
   categories: ['all'],
   status: true,
+  statusResetsMetadata: ['ownerReferences'],
   extraSubresources: [
     { name: 'attach', group: '', version: 'v1', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
     { name: 'binding', group: '', version: 'v1', kind: 'Binding', verbs: ['create'] },
