@@ -224,6 +224,8 @@ export interface StreamIO {
   tty: boolean;
   /** Terminal size changes (TTY only). */
   onResize?: (listener: (size: { width: number; height: number }) => void) => void;
+  /** Aborted when the client has gone: an attach ends then instead of when the container exits. */
+  signal?: AbortSignal;
 }
 
 // ---- stats -----------------------------------------------------------------------------------------------------------

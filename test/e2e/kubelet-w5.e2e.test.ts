@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { loadTestImages } from '../../src/images/build.js';
 import { LocalImageService } from '../../src/images/service.js';
 import { createTestHost, preflight, removeNodeLeftovers, type TestHost } from '../../src/runtime/testing.js';
-import { Server, docs, eventually, withNamespace, type Kubectl } from './harness.js';
+import { Server, describeResult, docs, eventually, kubectlBin, run, withNamespace, type Kubectl } from './harness.js';
 
 const NODE = 'k8ts-e2e-w5';
 const BUSYBOX = 'k8ts.local/busybox:1.36';
@@ -212,4 +212,29 @@ test('node admission: pods bound straight to the node are rejected as upstream w
   await k.ok(['delete', 'pod', 'porter', '--wait=true']);
   await k.ok(['create', '-f', '-'], { stdin: docs(bound('clash2', {}, { ports: [{ containerPort: 9090, hostPort: 18080 }] })) });
   await running(k, 'clash2');
+});
+
+test('kubectl attach -i feeds the container\'s stdin; exec -it gives the terminal kubectl\'s size', async () => {
+  const k = await withNamespace(srv, 'e2e-w5-attach');
+  await k.ok(['create', '-f', '-'], {
+    stdin: docs(
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'reader' }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: BUSYBOX, stdin: true, stdinOnce: true, command: ['sh', '-c', 'echo ready; read a; read b; echo "got $a and $b"'] }] } },
+      sleeper('shell'),
+    ),
+  });
+  await running(k, 'reader');
+  await eventually(async () => (await k.ok(['logs', 'reader'])).stdout === 'ready\n', 15_000, 'reader ready');
+  const r = await k.ok(['attach', '-i', 'reader', '-c', 'main'], { stdin: 'one\ntwo\n' });
+  assert.match(r.stdout, /got one and two\n/);
+  const done = await eventually(async () => {
+    const p = JSON.parse((await k.ok(['get', 'pod', 'reader', '-o', 'json'])).stdout);
+    return p.status.phase === 'Succeeded' ? p : undefined;
+  }, 15_000, 'reader Succeeded');
+  assert.equal(done.status.containerStatuses[0].state.terminated.exitCode, 0);
+  await running(k, 'shell');
+  // kubectl sends its terminal's size on the resize channel as the session starts: `script` gives it a terminal.
+  const cmd = `stty rows 33 cols 111; ${[kubectlBin, '--kubeconfig', srv.kubeconfig, '-n', k.namespace!, 'exec', '-it', 'shell', '--', 'sh', '-c', "'sleep 1; stty size'"].join(' ')}`;
+  const t = await run('script', ['-q', '-e', '-c', cmd, '/dev/null'], { timeoutMs: 30_000 });
+  assert.equal(t.code, 0, describeResult(t));
+  assert.match(t.stdout, /33 111/);
 });

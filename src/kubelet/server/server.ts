@@ -208,6 +208,9 @@ export class KubeletServer {
       });
     const stdin = so.stdin ? new PassThrough() : undefined;
     const resizeListeners: Array<(s: { width: number; height: number }) => void> = [];
+    // kubectl sends the terminal's size as the session opens, often before the runtime has asked for resizes:
+    // a late listener gets the last size at once.
+    let lastSize: { width: number; height: number } | undefined;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const buf = isBinary ? data : Buffer.from(data.toString(), 'base64');
       if (buf.length === 0) return;
@@ -216,16 +219,27 @@ export class KubeletServer {
       if (ch === STDIN && stdin && payload.length) stdin.write(payload);
       else if (ch === RESIZE) {
         const s = parseResize(payload);
-        if (s) for (const l of resizeListeners) l(s);
+        if (s) {
+          lastSize = s;
+          for (const l of resizeListeners) l(s);
+        }
       } else if (ch === CLOSE && payload[0] === STDIN) stdin?.end();
     });
-    ws.on('close', () => stdin?.end());
+    const gone = new AbortController();
+    ws.on('close', () => {
+      stdin?.end();
+      gone.abort();
+    });
     const io = {
+      signal: gone.signal,
       stdin,
       stdout: so.stdout ? out(STDOUT) : undefined,
       stderr: so.stderr ? out(STDERR) : undefined,
       tty: so.tty,
-      onResize: (l: (s: { width: number; height: number }) => void) => void resizeListeners.push(l),
+      onResize: (l: (s: { width: number; height: number }) => void) => {
+        resizeListeners.push(l);
+        if (lastSize) l(lastSize);
+      },
     };
     try {
       const rt = this.opts.backend.runtime;

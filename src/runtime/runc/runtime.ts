@@ -587,6 +587,8 @@ export class RuncRuntime implements RuntimeService {
     ];
     if (rec.config.tty) args.push('-t');
     if (rec.config.stdin) args.push('-i');
+    // stdinOnce: the container's stdin closes when the first attached client goes; otherwise it stays open.
+    if (rec.config.stdin && !rec.config.stdinOnce) args.push('--leave-stdin-open');
     const errFd = openSync(join(dir, 'conmon.log'), 'a');
     return new Promise((resolve, reject) => {
       // conmon double-forks and must outlive us: own session, stderr to a file, the sync pipe closed once read.
@@ -937,12 +939,23 @@ export class RuncRuntime implements RuntimeService {
   }
 
   /**
-   * Streams the container's output (from its CRI log, from now on) until it exits. Input is not supported yet:
-   * conmon's attach socket is SOCK_SEQPACKET, which Node cannot open.
+   * Streams the container's output (from its CRI log, from now on) until it exits or the client goes. Input goes
+   * through conmon's attach socket, which is SOCK_SEQPACKET (Node cannot open one): `socat` relays it, and what
+   * conmon sends back on it is dropped (the log is the output). A TTY's size changes go to conmon's ctl FIFO.
    */
   async attach(id: string, io: StreamIO): Promise<void> {
     const rec = this.container(id);
-    if (io.stdin) throw new RuntimeError('attach with stdin is not supported by the runc runtime yet', 'FailedPrecondition');
+    let relay: ReturnType<typeof spawn> | undefined;
+    if (io.stdin && rec.config.stdin) {
+      const sock = join(this.root, 'sock', id, 'attach');
+      relay = spawn('socat', ['-', `UNIX-CONNECT:${sock},type=5`], { stdio: ['pipe', 'ignore', 'pipe'] });
+      const failed = new Promise<never>((_res, rej) => relay!.on('error', (e) => rej(new RuntimeError(`attach stdin to ${id}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'socat is not installed' : e.message}`, 'FailedPrecondition'))));
+      failed.catch(() => undefined);
+      relay.stdin!.on('error', () => {});
+      io.stdin.pipe(relay.stdin!);
+      await Promise.race([failed, new Promise((r) => relay!.once('spawn', r))]);
+    }
+    if (io.tty && io.onResize) io.onResize(({ width, height }) => this.ctl(id, `1 ${height} ${width}\n`));
     const fh = await openFile(rec.logPath, 'r');
     let pos = (await fh.stat()).size;
     let partial = '';
@@ -966,11 +979,33 @@ export class RuncRuntime implements RuntimeService {
     const w = watch(rec.logPath, () => void pump());
     try {
       await pump();
-      await this.waitContainer(id);
+      const gone = new Promise<void>((r) => (io.signal?.aborted ? r() : io.signal?.addEventListener('abort', () => r(), { once: true })));
+      await Promise.race([this.waitContainer(id), gone]);
       await pump();
     } finally {
       w.close();
       await fh.close();
+      if (relay) {
+        io.stdin?.unpipe(relay.stdin!);
+        relay.kill();
+      }
+    }
+  }
+
+  /** One message to the container's conmon (`<type> <height> <width>`: 1 resize, 2 reopen the log); best effort. */
+  private ctl(id: string, msg: string): void {
+    let fd: number;
+    try {
+      fd = openSync(join(this.containerDir(id), 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    } catch {
+      return;
+    }
+    try {
+      writeFileSync(fd, msg);
+    } catch {
+      // conmon gone
+    } finally {
+      closeSync(fd);
     }
   }
 
