@@ -3,7 +3,7 @@
 // mutating latency under a fixed 200 writes/s, watch fan-out to 1,000 watchers, cold start and idle RSS.
 // Prints JSON (medians over runs, per-run figures, CPU per operation, machine load); see BENCHMARKS.md.
 // Run: npx tsc -p tsconfig.json && node scripts/gen-openapi.mjs && node dist/bench/api.js
-//      [--quick] [--runs N] [--only sqlite|etcd] [--parts startup,creates,rate,fanout] [--out FILE]
+//      [--quick] [--runs N] [--only sqlite|etcd] [--parts startup,creates,rate,fanout,apionly] [--out FILE]
 //      [--root DIR] [--server-env K=V,K=V]   (measure another built tree / server environment, e.g. a prototype)
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const quick = argv.includes('--quick');
 const only = arg('--only');
-const parts = new Set((arg('--parts') ?? 'startup,creates,rate,fanout').split(','));
+const parts = new Set((arg('--parts') ?? 'startup,creates,rate,fanout,apionly').split(','));
 const RUNS = Number(arg('--runs') ?? (quick ? 1 : 3));
 const CONCURRENCY = [1, 16, 64] as const;
 const API_COUNT: Record<number, number> = quick ? { 1: 300, 16: 1000, 64: 2000 } : { 1: 500, 16: 3000, 64: 5000 };
@@ -78,12 +78,12 @@ type RawOpener = (c: number, run: number) => Promise<{ bench: (c: number, count:
  * For each concurrency and run: the raw store(s) then the API, back to back, so each API figure has a baseline
  * taken under the same machine load; the ratio is computed per run and its median reported.
  */
-async function createSeries(s: RunningServer, label: string, baselines: Record<string, RawOpener>, pids: Record<string, number>) {
+async function createSeries(s: RunningServer, label: string, baselines: Record<string, RawOpener>, pids: Record<string, number>, concurrencies: readonly number[] = CONCURRENCY) {
   // Warm-up: JIT, TLS sessions, statement caches (not measured).
   await ensureNamespace(s, `warm-${label}`);
   await closedLoop(400, 16, (i) => createCM(s, `warm-${label}`, `w-${i}`));
   const out: Record<string, unknown> = {};
-  for (const c of CONCURRENCY) {
+  for (const c of concurrencies) {
     const api: ApiRound[] = [];
     const raw: Record<string, StoreBenchResult[]> = Object.fromEntries(Object.keys(baselines).map((k) => [k, []]));
     for (let r = 0; r < RUNS; r++) {
@@ -290,6 +290,33 @@ async function startup(dataDir: string | undefined, n: number, datastore?: strin
   return { dataDir: dataDir!, readyMs: warm.map((x) => round(x, 0)), readyMedianMs: round(median(warm), 0), firstRequestMedianMs: round(median(firstReq), 1), idleRssMB: rss.map((x) => round(x, 1)), idleRssMedianMB: round(median(rss), 1) };
 }
 
+/** The raw SQLite baseline: same driver, options and filesystem (tmpdir) as the server's own database. */
+const rawSqliteOpener: RawOpener = async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'k8ts-raw-'));
+  const store = await openStore(`sqlite://${join(dir, 'raw.db')}`);
+  return {
+    bench: (c, count) => runStoreBench(store, { concurrency: c, count, valueSize: 1024 }),
+    done: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+/**
+ * The API server alone (`--disable-controllers --disable-scheduler`), as upstream's kube-apiserver is measured:
+ * no in-process controller manager consuming every write's watch event in the same process.
+ */
+async function apiOnlySection(result: Record<string, unknown>): Promise<void> {
+  const s = await startServer({ ...serverBase, extraArgs: ['--disable-controllers', '--disable-scheduler'] });
+  try {
+    result.sqliteApiServerOnly = { creates: await createSeries(s, 'apionly', { rawSqlite: rawSqliteOpener }, { server: s.pid }, [64]) };
+  } finally {
+    await s.stop();
+    rmSync(s.dataDir, { recursive: true, force: true });
+  }
+}
+
 async function sqliteSection(result: Record<string, unknown>): Promise<void> {
   let dataDir: string | undefined;
   if (parts.has('startup')) {
@@ -310,20 +337,7 @@ async function sqliteSection(result: Record<string, unknown>): Promise<void> {
       out.creates = await createSeries(
         s,
         'sqlite',
-        {
-          rawSqlite: async () => {
-            // Same driver, options and filesystem (tmpdir) as the server's own database.
-            const dir = mkdtempSync(join(tmpdir(), 'k8ts-raw-'));
-            const store = await openStore(`sqlite://${join(dir, 'raw.db')}`);
-            return {
-              bench: (c, count) => runStoreBench(store, { concurrency: c, count, valueSize: 1024 }),
-              done: async () => {
-                await store.close();
-                rmSync(dir, { recursive: true, force: true });
-              },
-            };
-          },
-        },
+        { rawSqlite: rawSqliteOpener },
         pids,
       );
     }
@@ -396,6 +410,7 @@ async function main(): Promise<void> {
     tree: serverBase.root ?? 'this checkout',
   };
   if (!only || only === 'sqlite') await sqliteSection(result);
+  if ((!only || only === 'sqlite') && parts.has('apionly')) await apiOnlySection(result);
   if (!only || only === 'etcd') await etcdSection(result);
   result.machineAtEnd = machine();
   const json = JSON.stringify(result, null, 2);

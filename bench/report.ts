@@ -10,11 +10,11 @@ const TARGET = { sqliteC64: 5000, p99At200: 25, etcdRatio: 0.5, fanoutP99: 100, 
 const f = (x: unknown, d = 0): string => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
 const ok = (good: boolean): string => (good ? 'met' : '**not met**');
 
-function creates(j: J, store: 'sqlite' | 'etcd'): string[] {
+function creates(j: J, store: 'sqlite' | 'etcd' | 'sqliteApiServerOnly'): string[] {
   const c = j[store]?.creates;
   if (!c) return [];
   const out: string[] = [];
-  if (store === 'sqlite') {
+  if (store !== 'etcd') {
     out.push('| concurrency | API creates/s | p50 ms | p99 ms | raw store creates/s (same run) | API ÷ raw | server CPU µs/create | client CPU µs/create | one-core ceiling ¹ | other load (cores) |');
     out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const k of ['c1', 'c16', 'c64']) {
@@ -33,7 +33,7 @@ function creates(j: J, store: 'sqlite' | 'etcd'): string[] {
       out.push(`| ${k.slice(1)} | ${f(a.opsPerSec)} | ${f(a.p50Ms, 1)} | ${f(a.p99Ms, 1)} | ${f(e.rawEtcdPut.opsPerSec)} | ${f(e.ratioTo_rawEtcdPut, 2)} | ${f(e.rawEtcdStore.opsPerSec)} | ${f(e.ratioTo_rawEtcdStore, 2)} | ${f(a.cpuUsPerOp.server)} | ${f(a.cpuUsPerOp.etcd)} | ${a.otherCores.map((x: number) => f(x, 1)).join(' / ')} |`);
     }
   }
-  out.push('', `API creates/s per run — ${['c1', 'c16', 'c64'].map((k) => `c${k.slice(1)}: ${(c[k]?.api.runs ?? []).join(', ')}`).join('; ')}.`);
+  out.push('', `API creates/s per run — ${['c1', 'c16', 'c64'].filter((k) => c[k]).map((k) => `c${k.slice(1)}: ${(c[k]?.api.runs ?? []).join(', ')}`).join('; ')}.`);
   return out;
 }
 
@@ -42,9 +42,10 @@ function render(j: J, label: string): string {
   const lines: string[] = [];
   lines.push(`### ${label}`, '');
   lines.push(`${m.date} · ${m.nproc} × ${m.cpuModel} · ${m.memTotalGiB} GiB · Node ${m.node} · load average at start ${(m.loadavg ?? []).join(' / ')}, at end ${(j.machineAtEnd?.loadavg ?? []).join(' / ')} · ${j.runs} run(s) per figure · \`${j.command}\``, '');
-  for (const store of ['sqlite', 'etcd'] as const) {
+  const titles = { sqlite: 'SQLite (default datastore)', sqliteApiServerOnly: 'SQLite, API server alone (`--disable-controllers --disable-scheduler`)', etcd: 'etcd 3.4 (single local member)' };
+  for (const store of ['sqlite', 'sqliteApiServerOnly', 'etcd'] as const) {
     const rows = creates(j, store);
-    if (rows.length) lines.push(`**Creates, ${store === 'sqlite' ? 'SQLite (default datastore)' : 'etcd 3.4 (single local member)'}** — 1 KB ConfigMaps, closed loop, medians`, '', ...rows, '');
+    if (rows.length) lines.push(`**Creates, ${titles[store]}** — 1 KB ConfigMaps, closed loop, medians`, '', ...rows, '');
   }
   const rate = ['sqlite', 'etcd'].filter((s) => j[s]?.at200wps);
   if (rate.length) {
