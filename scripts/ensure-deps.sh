@@ -26,10 +26,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm dependencies (better-sqlite3 compiles from source here: ~60 s the first time).
+# The stamp holds a hash of the manifests, not a time: a fresh checkout (new mtimes) of the same lock file, or a
+# worktree sharing this node_modules, must not reinstall (npm ci empties node_modules first).
 stamp=node_modules/.k8ts-installed
-if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || { [ -f package-lock.json ] && [ package-lock.json -nt "$stamp" ]; }; then
+want="$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
-  touch "$stamp"
+  echo "$want" > "$stamp"
 fi
 
 npm run --silent build
