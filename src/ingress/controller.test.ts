@@ -24,11 +24,7 @@ let backendPort = 0;
 const seen: Array<{ who: string; headers: IncomingHttpHeaders; url: string }> = [];
 
 // The listener seam binds an ephemeral port on loopback instead of 80/443.
-const ephemeral: Listen = () =>
-  new Promise((resolve) => {
-    const s = createNetServer();
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  });
+const ephemeral: Listen = (server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
 
 async function backend(ip: string, port: number, who: string): Promise<Server> {
   const s = createServer((req, res) => {
@@ -40,6 +36,7 @@ async function backend(ip: string, port: number, who: string): Promise<Server> {
   s.on('upgrade', (_req, socket) => {
     socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
     socket.on('data', (d: Buffer) => socket.write(`${who}:${d.toString()}`));
+    socket.on('end', () => socket.end());
   });
   await new Promise<void>((r) => s.listen(port, ip, () => r()));
   return s;

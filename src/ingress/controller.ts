@@ -5,7 +5,7 @@
 
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Server as NetServer } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../api/types.js';
@@ -17,8 +17,8 @@ import { ReverseProxy, type Lookup } from './proxy.js';
 import { buildRoutes, CLASS_NAME, CONTROLLER, DEFAULT_CLASS_ANNOTATION, isOurs, ourClasses, resolveBackend, route, statusIPs, tlsSecretFor, type RouteTable } from './routes.js';
 import { ContextCache, selfSignedCertificate } from './tls.js';
 
-/** Opens a listening TCP server on host:port (in the node's network namespace). */
-export type Listen = (port: number, host: string) => Promise<NetServer>;
+/** Makes `server` (HTTP or HTTPS) listen on host:port in the node's network namespace. */
+export type Listen = (server: NetServer, port: number, host: string) => Promise<unknown>;
 
 export interface IngressControllerOptions {
   client: Client;
@@ -38,13 +38,12 @@ export interface IngressControllerOptions {
 
 const CLASS_KEY = '@ingressclass';
 
-const listenHere: Listen = (port, host) =>
-  new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(port, host, () => {
-      s.off('error', reject);
-      resolve(s);
+const listenHere: Listen = (server, port, host) =>
+  new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
     });
   });
 
@@ -60,9 +59,7 @@ export class IngressController {
   private readonly proxy: ReverseProxy;
   private readonly log: (m: string) => void;
   private workers: Promise<void> | undefined;
-  private listeners: NetServer[] = [];
-  private servers: Array<HttpServer | HttpsServer> = [];
-  private readonly sockets = new Set<Socket>();
+  private readonly servers: Array<HttpServer | HttpsServer> = [];
   // Derived from the caches, dropped on every relevant event and rebuilt on first use.
   private ours: KubeObject[] | undefined;
   private table: RouteTable | undefined;
@@ -118,18 +115,18 @@ export class IngressController {
     if (this.o.httpPort > 0) {
       const http = createHttpServer(this.proxy.handler('http', this.o.httpPort));
       http.on('upgrade', this.proxy.upgradeHandler('http', this.o.httpPort));
-      this.attach(http, await listen(this.o.httpPort, this.o.bindAddress));
+      await this.serve(http, listen, this.o.httpPort);
     }
     if (this.o.httpsPort > 0) {
       const https = createHttpsServer({ SNICallback: (name, cb) => cb(null, this.contextFor(name)), ...pair }, this.proxy.handler('https', this.o.httpsPort));
       https.on('upgrade', this.proxy.upgradeHandler('https', this.o.httpsPort));
-      this.attach(https, await listen(this.o.httpsPort, this.o.bindAddress));
+      await this.serve(https, listen, this.o.httpsPort);
     }
   }
 
   /** The ports listened on (as bound: a listener seam may pick its own), for tests. */
   boundPorts(): number[] {
-    return this.listeners.map((l) => {
+    return this.servers.map((l) => {
       const a = l.address();
       return typeof a === 'object' && a ? a.port : 0;
     });
@@ -137,23 +134,19 @@ export class IngressController {
 
   async stop(): Promise<void> {
     this.queue.shutDown();
-    for (const l of this.listeners) l.close();
-    for (const s of this.servers) s.close();
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.servers) {
+      if (s.listening) s.close();
+      s.closeAllConnections();
+    }
+    this.proxy.destroyTunnels();
     await Promise.all([this.ingresses, this.classes, this.services, this.slices, this.secrets, this.nodes].map((i) => i.stop()));
     await this.workers;
   }
 
-  /** Accepted sockets go to the HTTP(S) server; the listener may live in another network namespace. */
-  private attach(server: HttpServer | HttpsServer, listener: NetServer): void {
+  private async serve(server: HttpServer | HttpsServer, listen: Listen, port: number): Promise<void> {
     server.keepAliveTimeout = 60_000;
-    listener.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-      server.emit('connection', s);
-    });
-    this.listeners.push(listener);
     this.servers.push(server);
+    await listen(server, port, this.o.bindAddress);
   }
 
   private ourIngresses(): KubeObject[] {

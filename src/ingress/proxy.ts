@@ -77,6 +77,8 @@ const pathOf = (url: string | undefined): string => {
 
 export class ReverseProxy {
   private readonly next = new Map<string, number>();
+  /** Both ends of every upgraded connection: they leave the HTTP servers' bookkeeping, so stop() ends them here. */
+  private readonly tunnels = new Set<Duplex>();
 
   constructor(private readonly o: ReverseProxyOptions) {}
 
@@ -154,10 +156,20 @@ export class ReverseProxy {
     conn.write(`${text}\r\n`);
     if (head.length > 0) conn.write(head);
     conn.on('error', () => socket.destroy());
-    socket.on('close', () => conn.destroy());
-    conn.on('close', () => socket.destroy());
+    for (const [a, b] of [[socket, conn], [conn, socket]] as const) {
+      this.tunnels.add(a);
+      a.on('close', () => {
+        this.tunnels.delete(a);
+        b.destroy();
+      });
+    }
     conn.pipe(socket);
     socket.pipe(conn);
+  }
+
+  /** Ends every upgraded connection (at shutdown). */
+  destroyTunnels(): void {
+    for (const t of this.tunnels) t.destroy();
   }
 }
 

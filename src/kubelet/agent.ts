@@ -115,7 +115,7 @@ async function startIngress(o: AgentOptions, dial: IngressControllerOptions['dia
     httpPort: o.ingressHttpPort,
     httpsPort: o.ingressHttpsPort,
     dial,
-    listen: (port, host) => listenTcp(o.nodeNetns, host, port),
+    listen: (server, port, host) => listenTcp(o.nodeNetns, host, port, server),
     log: o.log,
   });
   try {
