@@ -128,6 +128,11 @@ export class ClusterDNS {
     this.informers = [services, slices, namespaces];
   }
 
+  /** Resolves once the node listener serves and its endpoints are published (undefined: none, or stopped first). */
+  nodeListening(): Promise<{ ip: string; port: number } | undefined> {
+    return this.serving.then(() => this.nodeAddress);
+  }
+
   /** The port the server listens on (after start). */
   get port(): number {
     return this.server?.port ?? 0;
@@ -187,12 +192,14 @@ export class ClusterDNS {
       if (!ip) await this.sleep(delay);
     }
     let logged = '';
+    let bound = 0;
     while (ip && !this.stopped) {
       try {
         const udp = await bindUdp(node.netns, ip, port);
         let tcp;
         try {
-          tcp = await listenTcp(node.netns, ip, port);
+          // The same port for both (port 0: the one the kernel gave UDP).
+          tcp = await listenTcp(node.netns, ip, udp.address().port);
         } catch (e) {
           await closeUdp(udp);
           throw e;
@@ -202,6 +209,7 @@ export class ClusterDNS {
           return;
         }
         server.serve(udp, tcp);
+        bound = udp.address().port;
         break;
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
@@ -212,9 +220,9 @@ export class ClusterDNS {
       }
     }
     if (!ip || this.stopped) return;
-    this.nodeAddress = { ip, port };
-    this.log(`serving ${this.config.zone} on ${ip}:${port} in ${node.netns ?? 'the host network namespace'} (udp, tcp): kube-dns endpoints`);
-    this.nodeEndpoints = new KubeDnsEndpoints(this.client, { nodeName: node.name, ip, port, log: this.log });
+    this.nodeAddress = { ip, port: bound };
+    this.log(`serving ${this.config.zone} on ${ip}:${bound} in ${node.netns ?? 'the host network namespace'} (udp, tcp): kube-dns endpoints`);
+    this.nodeEndpoints = new KubeDnsEndpoints(this.client, { nodeName: node.name, ip, port: bound, log: this.log });
     await this.nodeEndpoints.start();
   }
 

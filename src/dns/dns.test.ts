@@ -1,0 +1,73 @@
+// ClusterDNS (dns.ts) on the fake client with a test host as the node's network namespace: an old kube-dns Service
+// loses its CoreDNS selector; the node listener waits for its gateway address (the bridge comes with the first pod),
+// then answers from inside the namespace and publishes kube-dns endpoints, which stop() withdraws.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import * as dnsPacket from 'dns-packet';
+import type { KubeObject } from '../api/types.js';
+import { FakeClient } from '../client/fake.js';
+import { check } from '../runtime/command.js';
+import { createTestHost, preflight, type TestHost } from '../runtime/testing.js';
+import { ClusterDNS } from './dns.js';
+
+const exec = promisify(execFile);
+
+/** Sends one UDP query from inside the namespace and returns the decoded reply. */
+async function queryIn(host: TestHost, ip: string, port: number, name: string): Promise<dnsPacket.Packet & { rcode?: string }> {
+  const q = dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name, class: 'IN' }] }).toString('hex');
+  const script = `const u=require('dgram').createSocket('udp4');u.on('message',m=>{console.log(m.toString('hex'));u.close()});u.send(Buffer.from(process.argv[1],'hex'),+process.argv[2],process.argv[3]);setTimeout(()=>process.exit(3),3000).unref();`;
+  const { stdout } = await exec('nsenter', [`--net=${host.path}`, '--', process.execPath, '-e', script, '--', q, String(port), ip], { timeout: 10_000 });
+  return dnsPacket.decode(Buffer.from(stdout.trim(), 'hex')) as dnsPacket.Packet & { rcode?: string };
+}
+
+describe('cluster DNS node listener', { timeout: 60_000 }, () => {
+  let host: TestHost;
+
+  before(async () => {
+    preflight();
+    host = await createTestHost();
+  });
+
+  after(async () => {
+    await host?.destroy();
+  });
+
+  it('waits for the gateway, serves inside the node namespace, publishes and withdraws kube-dns endpoints', async () => {
+    const client = new FakeClient();
+    client.seed('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } } as KubeObject);
+    client.seed('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { podCIDR: '10.99.7.0/24' } } as KubeObject);
+    client.seed('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kubia', namespace: 'default' }, spec: { type: 'ClusterIP', clusterIP: '10.43.5.5', clusterIPs: ['10.43.5.5'], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } } as KubeObject);
+    client.seed('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kube-dns', namespace: 'kube-system' }, spec: { selector: { 'k8s-app': 'kube-dns' }, clusterIP: '10.43.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } } as KubeObject);
+    const logs: string[] = [];
+    const dns = new ClusterDNS(client, { bindAddress: '127.0.0.1', port: 0, upstreams: [], node: { name: 'n1', netns: host.path, port: 0 }, log: (m) => logs.push(m) });
+    try {
+      await dns.start();
+      // No 10.99.7.1 in the namespace yet: the listener keeps trying, and nothing is published.
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(dns.nodeAddress, undefined);
+      assert.equal(client.peek('endpointslices', 'kube-system', 'kube-dns-n1'), undefined);
+      await check('ip', ['-n', host.name, 'addr', 'add', '10.99.7.1/24', 'dev', 'lo']);
+      const at = await dns.nodeListening();
+      assert.equal(at?.ip, '10.99.7.1');
+      const reply = await queryIn(host, at!.ip, at!.port, 'kubia.default.svc.cluster.local');
+      assert.equal(reply.rcode, 'NOERROR');
+      assert.deepEqual(reply.answers?.map((a) => [a.name, a.type, (a as { data?: unknown }).data]), [['kubia.default.svc.cluster.local', 'A', '10.43.5.5']]);
+      const slice = client.peek('endpointslices', 'kube-system', 'kube-dns-n1') as unknown as { endpoints: Array<{ addresses: string[] }>; ports: Array<{ port: number }> };
+      assert.deepEqual(slice.endpoints[0]!.addresses, ['10.99.7.1']);
+      assert.equal(slice.ports[0]!.port, at!.port);
+      const ep = client.peek('endpoints', 'kube-system', 'kube-dns') as unknown as { subsets: Array<{ addresses: Array<{ ip: string }> }> };
+      assert.deepEqual(ep.subsets[0]!.addresses.map((a) => a.ip), ['10.99.7.1']);
+      const svc = client.peek('services', 'kube-system', 'kube-dns') as unknown as { spec: { selector?: unknown; clusterIP: string } };
+      assert.equal(svc.spec.selector, undefined, 'the CoreDNS selector is dropped');
+      assert.equal(svc.spec.clusterIP, '10.43.0.10');
+    } finally {
+      await dns.stop();
+    }
+    assert.equal(client.peek('endpointslices', 'kube-system', 'kube-dns-n1'), undefined, 'withdrawn on stop');
+    assert.equal((client.peek('endpoints', 'kube-system', 'kube-dns') as unknown as { subsets?: unknown }).subsets, undefined);
+    assert.ok(!logs.some((l) => /node listener/.test(l)), `no listener errors besides EADDRNOTAVAIL: ${logs.join('\n')}`);
+  });
+});
