@@ -128,6 +128,9 @@ test('kubectl create ingress: routing by host and path, round robin over the pod
   assert.equal(row.CLASS, 'k8ts');
   assert.equal(row.HOSTS, 'a.example.com,b.example.com');
   assert.equal(row.PORTS, '80');
+  const described = (await k.ok(['describe', 'ingress', 'web'])).stdout;
+  assert.match(described, new RegExp(`Address:\\s+${NODE_IP.replace(/\./g, '\\.')}`));
+  assert.match(described, /b\.example\.com\s*\n\s+\/cgi-bin\s+web-b:http \(10\.42\.\d+\.\d+:8080\)/);
 });
 
 test('edits apply without a restart: an Exact path and a defaultBackend added by patch; 503 once a backend has no pods', async () => {

@@ -145,6 +145,10 @@ test('W3: kubectl expose; exec wget of the ClusterIP answers from different pods
   assert.equal(row['EXTERNAL-IP'], '<none>');
   assert.equal(row['PORT(S)'], '80/TCP');
   await eventually(async () => (await k.ok(['get', 'endpoints', 'kubia', '-o', 'jsonpath={.subsets[*].addresses[*].ip}'])).stdout.split(' ').filter(Boolean).length === 3, 15_000, 'kubia endpoints');
+  // describe svc lists the ready pods' IPs as its endpoints.
+  const described = (await k.ok(['describe', 'svc', 'kubia'])).stdout;
+  const listed = /^Endpoints:\s+(\S+)$/m.exec(described)?.[1]?.split(',').sort();
+  assert.deepEqual(listed, pods.map((p) => `${p.ip}:8080`).sort(), described);
   const names = new Set(pods.map((p) => p.name));
   const seen = new Set<string>();
   await eventually(
@@ -221,8 +225,10 @@ test('a multi-port Service with named target ports: 80 → http (8080), 443 → 
   }
 });
 
-test('NodePort answers at nodeIP:nodePort from the test host', async () => {
-  await k.ok(['expose', 'deployment', 'kubia', '--name=kubia-np', '--type=NodePort', '--port=80', '--target-port=8080']);
+test('W3: kubectl expose pod --type=NodePort answers at nodeIP:nodePort from the test host', async () => {
+  const pod = (await readyKubiaPods(3))[0]!;
+  // The Service selects by all the pod's labels (app and pod-template-hash): every kubia pod.
+  await k.ok(['expose', 'pod', pod.name, '--name=kubia-np', '--type=NodePort', '--port=80', '--target-port=8080']);
   const nodePort = Number((await k.ok(['get', 'svc', 'kubia-np', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).stdout);
   assert.ok(nodePort >= 30000 && nodePort <= 32767, `nodePort ${nodePort}`);
   assert.equal(parseTable((await k.ok(['get', 'svc', 'kubia-np'])).stdout).rows[0]!['PORT(S)'], `80:${nodePort}/TCP`);
