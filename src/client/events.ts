@@ -5,6 +5,7 @@
 import type { KubeObject } from '../api/types.js';
 import type { Client, Resource } from './interface.js';
 import { EVENTS } from './resources.js';
+import { rfc3339 } from '../api/time.js';
 export { EVENTS };
 
 export type EventType = 'Normal' | 'Warning';
@@ -33,8 +34,6 @@ export function eventName(objectName: string, nowMs: number, seq: number): strin
   return `${objectName}.${nanos.toString(16)}`;
 }
 
-/** RFC 3339 with second precision, as Event timestamps are serialised upstream. */
-const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 export class EventRecorder {
   private readonly seen = new Map<string, Remembered>();

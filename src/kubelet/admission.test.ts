@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { admitPod, type Admission } from './admission.js';
-import type { Node } from '../scheduler/corev1/types.js';
+import type { Node } from '../api/corev1/types.js';
 import type { Pod } from './types.js';
 
 const node = (o: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: unknown[] } = {}): Node =>

@@ -3,10 +3,10 @@
 // name, free host ports, nodeSelector/required node affinity, and no untolerated NoExecute taint. A rejected pod
 // fails with the first failure as its reason (OutOfcpu, OutOfmemory, OutOfpods, NodePorts, NodeAffinity …). Pure.
 
-import { podMatchesNodeSelectorAndAffinity } from '../scheduler/corev1/nodeaffinity.js';
-import { nodeAllocatable, podRequests } from '../scheduler/corev1/resources.js';
-import { findUntoleratedTaint } from '../scheduler/corev1/tolerations.js';
-import type { ContainerPort, Node, Pod as SchedPod, Taint, Toleration } from '../scheduler/corev1/types.js';
+import { podMatchesNodeSelectorAndAffinity } from '../api/corev1/nodeaffinity.js';
+import { nodeAllocatable, podRequests } from '../api/corev1/resources.js';
+import { findUntoleratedTaint } from '../api/corev1/tolerations.js';
+import type { ContainerPort, Node, Pod as SchedPod, Taint, Toleration } from '../api/corev1/types.js';
 import type { Pod } from './types.js';
 
 export type Admission = { admit: true } | { admit: false; reason: string; message: string };

@@ -10,7 +10,7 @@ import { isNotFound, type Client, type Resource } from '../client/interface.js';
 import { CONFIGMAPS, LEASES, NODES, PODS, SECRETS, SERVICES } from '../client/resources.js';
 import { WorkQueue, runWorkers } from '../client/workqueue.js';
 import type { Runtime } from '../runtime/interface.js';
-import { NODE_LEASE_NAMESPACE, leaseObject, nodeConditions } from '../simnodes/node.js';
+import { NODE_LEASE_NAMESPACE, leaseObject, nodeConditions } from '../api/corev1/node.js';
 import { hostFacts, nodeObject, nodeResources, nodeStatus, type HostFacts, type NodeIdentity } from './node.js';
 import { PodWorkers } from './podworker.js';
 import { LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, type HookRunner, type KubeletBackend, type Pod, type ProbeManager, type VolumeManager } from './types.js';

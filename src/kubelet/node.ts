@@ -5,7 +5,7 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import { arch, cpus, release, totalmem } from 'node:os';
 import type { KubeObject } from '../api/types.js';
-import { nodeConditions } from '../simnodes/node.js';
+import { nodeConditions } from '../api/corev1/node.js';
 
 export interface HostFacts {
   cpus: number;

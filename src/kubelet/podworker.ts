@@ -20,7 +20,7 @@ import { PRESTOP_FAILED_MESSAGE } from './prober/hooks.js';
 import { computePodStatus, type ContainerView } from './status.js';
 import { isSidecar, planInitContainers } from './initcontainers.js';
 import { admitPod } from './admission.js';
-import type { Node } from '../scheduler/corev1/types.js';
+import type { Node } from '../api/corev1/types.js';
 import {
   ANNOTATION_RESTART_COUNT,
   ANNOTATION_TERMINATION_GRACE,

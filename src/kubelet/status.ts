@@ -3,10 +3,10 @@
 // container statuses with state/lastState/restartCount, IPs and QoS class. Pure: no I/O, no clock of its own.
 
 import type { ContainerStatus } from '../runtime/interface.js';
-import { rfc3339 } from '../simnodes/node.js';
 import { isSidecar } from './initcontainers.js';
 import { qosClass } from './qos.js';
 import type { Container, Pod } from './types.js';
+import { rfc3339 } from '../api/time.js';
 
 /** One container of the pod spec as the pod worker sees it. */
 export interface ContainerView {

@@ -2,7 +2,7 @@
 // scheduler has assumed onto a node but not yet seen bound, so the next cycle counts their requests. It is
 // also the cycle's Snapshot: the cycle is synchronous, so it reads the live node infos directly.
 
-import type { Node, Pod } from './corev1/types.js';
+import type { Node, Pod } from '../api/corev1/types.js';
 import { NodeInfo, PodInfo, type NamespaceLabels, type Snapshot } from './framework/nodeinfo.js';
 
 function sameLabels(a: Pod, b: Pod): boolean {

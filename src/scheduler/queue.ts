@@ -4,7 +4,7 @@
 // a periodic flush empties after five minutes.
 
 import type { ClusterEvent } from './framework/interface.js';
-import type { Pod } from './corev1/types.js';
+import type { Pod } from '../api/corev1/types.js';
 
 export interface QueuedPod {
   key: string;

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../api/types.js';
-import type { Pod, PodCondition } from './corev1/types.js';
+import type { Pod, PodCondition } from '../api/corev1/types.js';
 import { Scheduler, numFeasibleNodesToFind, type SchedulerOptions } from './scheduler.js';
 import { FakeClusterClient, makeNode, makePod } from './testing.js';
 

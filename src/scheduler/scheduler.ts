@@ -8,7 +8,7 @@ import { EventRecorder, type InvolvedObject } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import { ApiError, objectKey, type Client, type Resource } from '../client/interface.js';
 import { Cache } from './cache.js';
-import type { Node, Pod, PodCondition } from './corev1/types.js';
+import type { Node, Pod, PodCondition } from '../api/corev1/types.js';
 import { FitError, NO_NODES_AVAILABLE } from './framework/fiterror.js';
 import { CycleState, type ClusterEvent, type ListedResource, type Listers } from './framework/interface.js';
 import { PodInfo, type NodeInfo } from './framework/nodeinfo.js';
@@ -18,6 +18,7 @@ import { gated } from './plugins/schedulinggates/schedulinggates.js';
 import { DEFAULT_SCHEDULER_NAME, defaultProfile, inTreeRegistry } from './plugins/registry.js';
 import { SchedulingQueue, type QueueOptions, type QueuedPod } from './queue.js';
 import { NAMESPACES, NODES, PODS, PRIORITY_CLASSES } from '../client/resources.js';
+import { rfc3339 } from '../api/time.js';
 export { NAMESPACES, NODES, PODS, PRIORITY_CLASSES };
 
 /** Workloads whose selectors make PodTopologySpread's default constraints. */
@@ -64,7 +65,6 @@ class NoNodesError extends Error {}
 
 const isTerminal = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 const assigned = (p: Pod): boolean => !!p.spec?.nodeName;
-const rfc3339 = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const truncate = (m: string): string => (m.length <= NOTE_LIMIT ? m : `${m.slice(0, NOTE_LIMIT - 4)} ...`);
 const podRef = (p: Pod): InvolvedObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: p.metadata });
 const nodeRelevant = (n: Node): string => JSON.stringify([n.metadata.labels, n.spec, n.status?.allocatable]);

@@ -4,7 +4,7 @@
 import type { KubeObject } from '../api/types.js';
 import { FakeClient } from '../client/fake.js';
 import { ApiError, type Resource } from '../client/interface.js';
-import type { Node, Pod, PodSpec, Taint } from './corev1/types.js';
+import type { Node, Pod, PodSpec, Taint } from '../api/corev1/types.js';
 import { NodeInfo, PodInfo, type Snapshot } from './framework/nodeinfo.js';
 
 const PODS: Resource = { group: '', version: 'v1', resource: 'pods', namespaced: true };

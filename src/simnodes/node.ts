@@ -8,6 +8,10 @@
 
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../api/types.js';
+import { LEASE_DURATION_SECONDS, NODE_LEASE_NAMESPACE, leaseObject, nodeConditions } from '../api/corev1/node.js';
+import { microTime, rfc3339 } from '../api/time.js';
+// Shared with the real kubelet (src/api/corev1/node.ts); re-exported for the simulated nodes' callers.
+export { LEASE_DURATION_SECONDS, NODE_LEASE_NAMESPACE, leaseObject, microTime, nodeConditions };
 
 /** Capacity and identity shared by every simulated node. */
 export interface NodeConfig {
@@ -32,8 +36,6 @@ export const DEFAULT_NODE_CONFIG: NodeConfig = {
 /** The label every simulated node carries (kwok uses `type: kwok`). */
 export const SIMULATED_LABEL = { key: 'type', value: 'simulated' } as const;
 
-export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-export const LEASE_DURATION_SECONDS = 40;
 /** The kubelet's default port, reported in daemonEndpoints (nothing listens on it). */
 export const KUBELET_PORT = 10250;
 
@@ -76,12 +78,6 @@ function uuidOf(s: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** RFC 3339 with second precision, as metav1.Time serialises. */
-export const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-
-/** RFC 3339 with microseconds, as metav1.MicroTime serialises (Lease renewTime). */
-export const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-
 /** Labels the kubelet sets on registration, plus `type: simulated`. */
 export function nodeLabels(name: string, cfg: NodeConfig): Record<string, string> {
   return {
@@ -94,19 +90,6 @@ export function nodeLabels(name: string, cfg: NodeConfig): Record<string, string
     [SIMULATED_LABEL.key]: SIMULATED_LABEL.value,
     ...cfg.labels,
   };
-}
-
-/** The four node conditions a healthy kubelet reports; `transition` is when each became what it is. */
-export function nodeConditions(heartbeatMs: number, transitionMs: number): Array<Record<string, unknown>> {
-  const hb = rfc3339(heartbeatMs);
-  const tr = rfc3339(transitionMs);
-  const c = (type: string, status: string, reason: string, message: string) => ({ type, status, lastHeartbeatTime: hb, lastTransitionTime: tr, reason, message });
-  return [
-    c('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-    c('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-    c('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-    c('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
-  ];
 }
 
 export function nodeStatus(name: string, index: number, cfg: NodeConfig, nowMs: number): Record<string, unknown> {
@@ -155,20 +138,5 @@ export function nodeObject(name: string, index: number, cfg: NodeConfig, nowMs: 
     },
     spec: { podCIDR: cidr, podCIDRs: [cidr] },
     status: nodeStatus(name, index, cfg, nowMs),
-  };
-}
-
-/** The node's heartbeat Lease as the kubelet writes it (owned by its Node, so it goes when the Node goes). */
-export function leaseObject(name: string, nodeUID: string, nowMs: number, resourceVersion?: string): KubeObject {
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: {
-      name,
-      namespace: NODE_LEASE_NAMESPACE,
-      ...(resourceVersion ? { resourceVersion } : {}),
-      ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: nodeUID }],
-    },
-    spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(nowMs) },
   };
 }

@@ -16,7 +16,7 @@
 
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../api/types.js';
-import { rfc3339 } from './node.js';
+import { rfc3339 } from '../api/time.js';
 
 export const ANNOTATION_START_SECONDS = 'sim.k8ts.io/start-seconds';
 export const ANNOTATION_READY_SECONDS = 'sim.k8ts.io/ready-seconds';

@@ -54,6 +54,3 @@ export function maxContainerRestarts(pod: KubeObject): number {
   for (const s of podStatus(pod).initContainerStatuses ?? []) max = Math.max(max, s.restartCount ?? 0);
   return max;
 }
-
-/** RFC 3339 with second precision, as metav1.Time serialises. */
-export const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');

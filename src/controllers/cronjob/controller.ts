@@ -12,6 +12,7 @@ import { ApiError, isConflict, isNotFound, objectKey, type Client, type Resource
 import { realScheduler, runWorkers, WorkQueue, type Scheduler } from '../../client/workqueue.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { CRONJOBS, JOBS } from '../../client/resources.js';
+import { rfc3339 } from '../../api/time.js';
 export { CRONJOBS, JOBS };
 
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -46,7 +47,6 @@ interface CronJobStatus {
 
 const specOf = (cj: KubeObject): CronJobSpec => cj.spec as CronJobSpec;
 const statusOf = (cj: KubeObject): CronJobStatus => (cj.status ??= {}) as CronJobStatus;
-const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 type JobConditions = Array<{ type: string; status: string }>;
 /** Complete or Failed, when the job has finished (upstream getFinishedStatus). */

@@ -11,11 +11,11 @@ import { Informer } from '../../client/informer.js';
 import { ApiError, isConflict, isNotFound, objectKey, splitKey, type Client, type Resource } from '../../client/interface.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import { claimObjects, controllerOf, newControllerRef } from '../common/controllerref.js';
-import { rfc3339 } from '../common/pods.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { computeHash } from './hash.js';
 import * as u from './util.js';
 import { DEPLOYMENTS, PODS, REPLICASETS } from '../../client/resources.js';
+import { rfc3339 } from '../../api/time.js';
 export { DEPLOYMENTS, PODS, REPLICASETS };
 
 /** How often a Recreate rollout re-checks for old pods still terminating. */

@@ -17,6 +17,7 @@ import { Expectations, UidExpectations } from './expectations.js';
 import { COMPLETION_INDEX_ANNOTATION, JOB_COMPLETION_INDEX_ENV, completionIndexOf, firstPendingIndexes, formatIndexes, parseIndexes } from './indexes.js';
 import { matchPodFailurePolicy, type PodFailurePolicy } from './podfailurepolicy.js';
 import { JOBS, PODS } from '../../client/resources.js';
+import { rfc3339 } from '../../api/time.js';
 export { JOBS, PODS };
 
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -78,9 +79,6 @@ interface PodStatus {
 export const specOf = (job: KubeObject): JobSpec => (job.spec ?? {}) as JobSpec;
 export const statusOf = (job: KubeObject): JobStatus => (job.status ??= {}) as JobStatus;
 const podStatus = (p: KubeObject): PodStatus => (p.status ?? {}) as PodStatus;
-
-/** RFC 3339 at second precision, as metav1.Time serialises. */
-export const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 export function trueCondition(job: KubeObject, type: string): JobCondition | undefined {
   return ((job.status as JobStatus | undefined)?.conditions ?? []).find((c) => c.type === type && c.status === 'True');

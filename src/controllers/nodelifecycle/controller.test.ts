@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/types.js';
 import { FakeClient } from '../../client/fake.js';
-import { rfc3339 } from '../common/pods.js';
 import { NodeLifecycleController, nodeCondition, type NodeLifecycleOptions } from './controller.js';
 import { taintsOf } from './taints.js';
+import { rfc3339 } from '../../api/time.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const settle = () => new Promise((r) => setImmediate(r));

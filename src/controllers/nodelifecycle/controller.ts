@@ -12,7 +12,6 @@ import { EventRecorder } from '../../client/events.js';
 import { Informer } from '../../client/informer.js';
 import { isConflict, isNotFound, objectKey, type Client, type Resource } from '../../client/interface.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
-import { rfc3339 } from '../common/pods.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 import {
   NODES,
@@ -28,6 +27,7 @@ import {
 } from './taints.js';
 import { RateLimitedTimedQueue, computeZoneState, zoneKey, type ZoneState } from './zones.js';
 import { LEASES, PODS } from '../../client/resources.js';
+import { rfc3339 } from '../../api/time.js';
 export { LEASES, PODS };
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';

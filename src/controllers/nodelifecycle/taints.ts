@@ -4,8 +4,8 @@
 
 import type { KubeObject } from '../../api/types.js';
 import { isConflict, isNotFound, type Client, type Resource } from '../../client/interface.js';
-import { rfc3339 } from '../common/pods.js';
 import { NODES } from '../../client/resources.js';
+import { rfc3339 } from '../../api/time.js';
 export { NODES };
 
 export interface NodeTaint {

@@ -8,7 +8,7 @@ import { Informer } from '../../client/informer.js';
 import { isNotFound, type Client } from '../../client/interface.js';
 import { NODES, PERSISTENTVOLUMES, PODS, PVCS, STORAGECLASSES } from '../../client/resources.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
-import type { Node } from '../../scheduler/corev1/types.js';
+import type { Node } from '../../api/corev1/types.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { claimBoundTo, claimWithStatus, volumeBoundTo, volumeUnbound, volumeWithPhase } from './bind.js';
 import {

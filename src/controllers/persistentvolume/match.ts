@@ -5,8 +5,8 @@
 import { parseQuantity, compareQuantity, type Quantity } from '../../api/quantity.js';
 import { fromLabelSelector } from '../../api/selectors/labels.js';
 import type { KubeObject } from '../../api/types.js';
-import { termMatches } from '../../scheduler/corev1/nodeaffinity.js';
-import type { Node, NodeSelectorTerm } from '../../scheduler/corev1/types.js';
+import { termMatches } from '../../api/corev1/nodeaffinity.js';
+import type { Node, NodeSelectorTerm } from '../../api/corev1/types.js';
 
 export const ANN_BIND_COMPLETED = 'pv.kubernetes.io/bind-completed';
 export const ANN_BOUND_BY_CONTROLLER = 'pv.kubernetes.io/bound-by-controller';

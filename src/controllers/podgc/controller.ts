@@ -11,9 +11,10 @@ import type { KubeObject } from '../../api/types.js';
 import { Informer } from '../../client/informer.js';
 import { isNotFound, objectKey, type Client, type Resource } from '../../client/interface.js';
 import { realScheduler, type Scheduler } from '../../client/workqueue.js';
-import { podNodeName, podPhase, rfc3339 } from '../common/pods.js';
+import { podNodeName, podPhase } from '../common/pods.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { NODES, PODS } from '../../client/resources.js';
+import { rfc3339 } from '../../api/time.js';
 export { NODES, PODS };
 
 const TAINT_OUT_OF_SERVICE = 'node.kubernetes.io/out-of-service';

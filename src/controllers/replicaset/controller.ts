@@ -12,10 +12,11 @@ import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import { claimObjects, controllerOf, newControllerRef } from '../common/controllerref.js';
 import { Expectations } from '../common/expectations.js';
 import { deletePods, ownerEventHandler } from '../common/handlers.js';
-import { isPodActive, isPodAvailable, isPodReady, rfc3339 } from '../common/pods.js';
+import { isPodActive, isPodAvailable, isPodReady } from '../common/pods.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { podsToDelete } from './victims.js';
 import { PODS, REPLICASETS, REPLICATIONCONTROLLERS } from '../../client/resources.js';
+import { rfc3339 } from '../../api/time.js';
 export { PODS, REPLICASETS, REPLICATIONCONTROLLERS };
 
 /** Upstream BurstReplicas: at most this many creations or deletions per sync. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/types.js';
 import { FakeClient } from '../../client/fake.js';
 import type { Scheduler } from '../../client/workqueue.js';
-import type { Taint, Toleration } from '../../scheduler/corev1/types.js';
+import type { Taint, Toleration } from '../../api/corev1/types.js';
 import { NODES, PODS, TaintEvictionController, matchingTolerations, minTolerationMs } from './controller.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

@@ -8,11 +8,11 @@ import { EventRecorder } from '../../client/events.js';
 import { Informer } from '../../client/informer.js';
 import { isNotFound, objectKey, splitKey, type Client, type Resource } from '../../client/interface.js';
 import { realScheduler, runWorkers, WorkQueue, type Scheduler } from '../../client/workqueue.js';
-import { toleratesTaint } from '../../scheduler/corev1/tolerations.js';
-import type { Taint, Toleration } from '../../scheduler/corev1/types.js';
-import { rfc3339 } from '../common/pods.js';
+import { toleratesTaint } from '../../api/corev1/tolerations.js';
+import type { Taint, Toleration } from '../../api/corev1/types.js';
 import { errorMessage, type Controller, type Logger } from '../controller.js';
 import { NODES, PODS } from '../../client/resources.js';
+import { rfc3339 } from '../../api/time.js';
 export { NODES, PODS };
 
 /** Upstream retries the condition-and-delete this many times, 10 ms apart. */

@@ -4,7 +4,7 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Client } from '../../client/interface.js';
 import type { EventRecorder } from '../../client/events.js';
-import type { Pod, PodCondition } from '../corev1/types.js';
+import type { Pod, PodCondition } from '../../api/corev1/types.js';
 import type { NodeInfo, PodInfo, Snapshot } from './nodeinfo.js';
 import type { Status } from './status.js';
 

@@ -4,8 +4,8 @@
 
 import { fromLabelSelector, type Selector } from '../../api/selectors/labels.js';
 import type { LabelSelector, LabelSelectorRequirement } from '../../api/types.js';
-import { cloneResource, newResource, nodeAllocatable, podRequests, type Resource } from '../corev1/resources.js';
-import type { Node, Pod, PodAffinityTerm, Taint, Toleration, WeightedPodAffinityTerm } from '../corev1/types.js';
+import { cloneResource, newResource, nodeAllocatable, podRequests, type Resource } from '../../api/corev1/resources.js';
+import type { Node, Pod, PodAffinityTerm, Taint, Toleration, WeightedPodAffinityTerm } from '../../api/corev1/types.js';
 
 /** Namespace labels by name, for namespaceSelector terms. */
 export type NamespaceLabels = (namespace: string) => Record<string, string> | undefined;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventRecorder } from '../../client/events.js';
-import type { Container, Node, Pod, PodSpec } from '../corev1/types.js';
+import type { Container, Node, Pod, PodSpec } from '../../api/corev1/types.js';
 import { CycleState, type Listers, type PluginFactory } from '../framework/interface.js';
 import { PodInfo } from '../framework/nodeinfo.js';
 import { Registry } from '../framework/registry.js';

@@ -1,7 +1,7 @@
 // NodeAffinity: spec.nodeSelector and required node affinity (Filter); the summed weights of matching
 // preferred terms (Score, normalised to the best node).
 
-import { podMatchesNodeSelectorAndAffinity, preferredNodeAffinityScore } from '../../corev1/nodeaffinity.js';
+import { podMatchesNodeSelectorAndAffinity, preferredNodeAffinityScore } from '../../../api/corev1/nodeaffinity.js';
 import type { FilterPlugin, PluginFactory, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../../framework/interface.js';
 import { defaultNormalizeScore } from '../../framework/normalize.js';
 import { Status } from '../../framework/status.js';

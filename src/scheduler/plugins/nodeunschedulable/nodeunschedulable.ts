@@ -1,8 +1,8 @@
 // NodeUnschedulable: cordoned nodes (spec.unschedulable) take only pods tolerating
 // node.kubernetes.io/unschedulable:NoSchedule.
 
-import { toleratesTaint } from '../../corev1/tolerations.js';
-import type { Taint } from '../../corev1/types.js';
+import { toleratesTaint } from '../../../api/corev1/tolerations.js';
+import type { Taint } from '../../../api/corev1/types.js';
 import type { FilterPlugin, PluginFactory } from '../../framework/interface.js';
 import { Status } from '../../framework/status.js';
 

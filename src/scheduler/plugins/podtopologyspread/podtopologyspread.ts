@@ -3,11 +3,11 @@
 // A pod without constraints gets upstream's system defaults for scoring: ScheduleAnyway over hostname
 // (maxSkew 3) and zone (maxSkew 5), selecting the pods of its Services and controller (DefaultSelector).
 
-import { podMatchesNodeSelectorAndAffinity } from '../../corev1/nodeaffinity.js';
-import { findUntoleratedTaint } from '../../corev1/tolerations.js';
+import { podMatchesNodeSelectorAndAffinity } from '../../../api/corev1/nodeaffinity.js';
+import { findUntoleratedTaint } from '../../../api/corev1/tolerations.js';
 import type { LabelSelector, LabelSelectorRequirement } from '../../../api/types.js';
 import { fromLabelSelector, type Selector } from '../../../api/selectors/labels.js';
-import type { Pod, TopologySpreadConstraint } from '../../corev1/types.js';
+import type { Pod, TopologySpreadConstraint } from '../../../api/corev1/types.js';
 import type { CycleState, FilterPlugin, Listers, PluginFactory, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../../framework/interface.js';
 import { MAX_NODE_SCORE } from '../../framework/interface.js';
 import type { NodeInfo, PodInfo } from '../../framework/nodeinfo.js';

@@ -1,7 +1,7 @@
 // SchedulingGates: a pod with spec.schedulingGates is not scheduled until every gate is removed (upstream
 // keeps it out of the active queue at PreEnqueue; the scheduler checks `gated` before queueing).
 
-import type { Pod } from '../../corev1/types.js';
+import type { Pod } from '../../../api/corev1/types.js';
 
 export const NAME = 'SchedulingGates';
 

@@ -1,7 +1,7 @@
 // TaintToleration: NoSchedule/NoExecute taints must be tolerated (Filter); fewer untolerated PreferNoSchedule
 // taints score higher (Score, reversed normalisation).
 
-import { findUntoleratedTaint, taintTolerated } from '../../corev1/tolerations.js';
+import { findUntoleratedTaint, taintTolerated } from '../../../api/corev1/tolerations.js';
 import type { FilterPlugin, PluginFactory, ScorePlugin } from '../../framework/interface.js';
 import { defaultNormalizeScore } from '../../framework/normalize.js';
 import { Status } from '../../framework/status.js';

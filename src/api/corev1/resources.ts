@@ -2,7 +2,7 @@
 // a pod's effective requests (regular containers summed, sidecars added, the init-container maximum rule,
 // pod overhead) and a node's allocatable, as plain numbers (millicores, bytes, counts) for speed.
 
-import { tryParseQuantity, quantityMilliValue, quantityValue } from '../../api/quantity.js';
+import { tryParseQuantity, quantityMilliValue, quantityValue } from '../quantity.js';
 import type { Container, Node, Pod, ResourceList } from './types.js';
 
 export interface Resource {

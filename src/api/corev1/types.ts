@@ -1,7 +1,7 @@
 // The parts of core/v1 Pod and Node the scheduler reads, typed loosely over the wire format (every field optional,
 // as objects from the API may omit any of them).
 
-import type { KubeObject, LabelSelector } from '../../api/types.js';
+import type { KubeObject, LabelSelector } from '../types.js';
 
 export type ResourceList = Record<string, string | number>;
 
