@@ -250,3 +250,16 @@ test('an Upgrade handshake passes through and the connection becomes a raw strea
   assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
   assert.match(text, /pod-[ab]:ping$/);
 });
+
+test('an Ingress of another class is neither served nor given our address; moving one away removes the address', async () => {
+  await client.create(INGRESSES, 'default', ingress('foreign', { ingressClassName: 'nginx', rules: [{ host: 'foreign.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backendRef('web', 80) }] } }] }));
+  await client.create(INGRESSES, 'default', ingress('moving', { rules: [{ host: 'moving.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backendRef('web', 80) }] } }] }));
+  await eventually(async () => (client.peek('ingresses', 'default', 'moving')?.status as any)?.loadBalancer?.ingress?.length === 1, 'moving gets our address');
+  assert.equal((await get('/', 'moving.test')).status, 200);
+  assert.equal((await get('/', 'foreign.test')).status, 404);
+  assert.equal((client.peek('ingresses', 'default', 'foreign')?.status as any)?.loadBalancer?.ingress, undefined);
+  const cur = client.peek('ingresses', 'default', 'moving')!;
+  await client.update(INGRESSES, 'default', { ...structuredClone(cur), spec: { ...(cur.spec as object), ingressClassName: 'nginx' } } as KubeObject);
+  await eventually(async () => (client.peek('ingresses', 'default', 'moving')?.status as any)?.loadBalancer?.ingress === undefined, 'our address removed');
+  assert.equal((await get('/', 'moving.test')).status, 404);
+});
