@@ -1,6 +1,10 @@
-// End-to-end, the kubelet's second file: `k8ts server` with its kubelet in a test host network namespace, driven
-// by the real kubectl. kube-api-access (a pod's projected service account token authenticates as the account, the
-// CA and namespace beside it, automount off), and the pieces of the seeds' W5 session.
+// End-to-end: the seeds' walkthrough W5 (health, resources, config) as one session on real containers, with the
+// real kubectl against `k8ts server` and its kubelet in a test host network namespace: liveness restarts into
+// CrashLoopBackOff, readiness out of the endpoints, QoS classes and an OOMKill, ResourceQuota and LimitRange
+// defaults, ConfigMap/Secret env and volumes (the secret on tmpfs), a sidecar reading what the main container writes
+// to a shared emptyDir, a preStop hook that runs before SIGTERM, and `kubectl cp` both ways. Also imagePullSecrets
+// against a local registry (Debian's docker-registry on 127.0.0.1) with basic auth.
+// (W5's node failure needs more than one node: nodefailure.e2e covers it with simulated nodes.)
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,18 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { loadTestImages } from '../../src/images/build.js';
+import { buildBusybox, loadTestImages, pushImage, startRegistry, type LocalRegistry } from '../../src/images/build.js';
 import { LocalImageService } from '../../src/images/service.js';
 import { createTestHost, preflight, removeNodeLeftovers, type TestHost } from '../../src/runtime/testing.js';
-import { Server, describeResult, docs, eventually, kubectlBin, run, withNamespace, type Kubectl } from './harness.js';
+import { Server, docs, eventually, parseTable, withNamespace, type Kubectl } from './harness.js';
 
 const NODE = 'k8ts-e2e-w5';
 const BUSYBOX = 'k8ts.local/busybox:1.36';
-const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 let srv: Server;
 let host: TestHost;
 let dataDir: string;
+let registry: LocalRegistry | undefined;
 
 before(async () => {
   preflight();
@@ -43,198 +47,166 @@ after(async () => {
   } finally {
     if (dataDir) removeNodeLeftovers(dataDir);
     await host?.destroy();
+    await registry?.stop();
   }
 });
 
-const phaseOf = async (k: Kubectl, name: string): Promise<string> => (await k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])).stdout;
-const running = (k: Kubectl, name: string) => eventually(async () => (await phaseOf(k, name)) === 'Running', 60_000, `${name} Running${srv.logTail()}`);
-const sleeper = (name: string, extra: Record<string, unknown> = {}) => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name },
-  spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: BUSYBOX, command: ['sleep', '3600'] }], ...extra },
-});
+const podJson = async (k: Kubectl, name: string): Promise<any> => JSON.parse((await k.ok(['get', 'pod', name, '-o', 'json'])).stdout);
+const running = (k: Kubectl, name: string) => eventually(async () => (await podJson(k, name)).status?.phase === 'Running', 60_000, `${name} Running${srv.logTail()}`);
+const pod = (name: string, spec: Record<string, unknown>, labels?: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, ...(labels ? { labels } : {}) }, spec: { terminationGracePeriodSeconds: 1, ...spec } });
+const sleeper = (extra: Record<string, unknown> = {}) => ({ name: 'main', image: BUSYBOX, command: ['sleep', '3600'], ...extra });
 
-/** A kubeconfig that authenticates with `token` only (no client certificate). */
-function tokenKubeconfig(token: string): string {
-  const admin = readFileSync(srv.kubeconfig, 'utf8');
-  const ca = /certificate-authority-data: (\S+)/.exec(admin)![1];
-  const path = join(srv.tmpDir, `token-${Date.now()}.yaml`);
-  writeFileSync(
-    path,
-    ['apiVersion: v1', 'kind: Config', 'clusters:', '- cluster:', `    certificate-authority-data: ${ca}`, `    server: ${srv.url}`, '  name: c', 'contexts:', '- context:', '    cluster: c', '    user: sa', '  name: c', 'current-context: c', 'users:', '- name: sa', '  user:', `    token: ${token}`, ''].join('\n'),
-    { mode: 0o600 },
-  );
-  return path;
-}
-
-test('kube-api-access: the projected token authenticates as the pod\'s service account while the pod lives', async () => {
-  const k = await withNamespace(srv, 'e2e-w5-sa');
+test('W5: health, resources and config in one namespace', async () => {
+  const k = await withNamespace(srv, 'e2e-w5');
   const ns = k.namespace!;
-  await k.ok(['create', '-f', '-'], { stdin: docs(sleeper('reader'), sleeper('quiet', { automountServiceAccountToken: false })) });
-  await running(k, 'reader');
-  const pod = JSON.parse((await k.ok(['get', 'pod', 'reader', '-o', 'json'])).stdout);
-  const vol = pod.spec.volumes.find((v: any) => v.name.startsWith('kube-api-access-'));
-  assert.match(vol?.name ?? '', /^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
-  assert.deepEqual(pod.spec.containers[0].volumeMounts, [{ name: vol.name, readOnly: true, mountPath: SA_DIR }]);
-  const cm = JSON.parse((await k.ok(['get', 'configmap', 'kube-root-ca.crt', '-o', 'json'])).stdout);
-  assert.equal((await k.ok(['exec', 'reader', '--', 'cat', `${SA_DIR}/ca.crt`])).stdout, cm.data['ca.crt']);
-  assert.match(cm.data['ca.crt'], /^-----BEGIN CERTIFICATE-----/);
-  assert.equal((await k.ok(['exec', 'reader', '--', 'cat', `${SA_DIR}/namespace`])).stdout, ns);
-  const token = (await k.ok(['exec', 'reader', '--', 'cat', `${SA_DIR}/token`])).stdout;
-  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
-  assert.equal(claims['kubernetes.io'].pod.name, 'reader');
-  assert.equal(claims['kubernetes.io'].node.name, NODE);
-
-  const asSA = srv.client({ kubeconfig: tokenKubeconfig(token) });
-  const who = JSON.parse((await asSA.ok(['auth', 'whoami', '-o', 'json'])).stdout);
-  assert.equal(who.status.userInfo.username, `system:serviceaccount:${ns}:default`);
-  assert.deepEqual(who.status.userInfo.groups, ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated']);
-  assert.deepEqual(who.status.userInfo.extra['authentication.kubernetes.io/pod-name'], ['reader']);
-  assert.match((await asSA.ok(['get', 'pods', '-n', ns])).stdout, /reader/);
-
-  await running(k, 'quiet');
-  const quiet = JSON.parse((await k.ok(['get', 'pod', 'quiet', '-o', 'json'])).stdout);
-  assert.equal((quiet.spec.volumes ?? []).length, 0, 'automountServiceAccountToken: false');
-  assert.notEqual((await k.run(['exec', 'quiet', '--', 'ls', SA_DIR])).code, 0);
-
-  await k.ok(['delete', 'pod', 'reader', '--wait=true']);
-  const denied = await asSA.run(['get', 'pods', '-n', ns]);
-  assert.notEqual(denied.code, 0);
-  assert.match(denied.stderr, /Unauthorized/, 'the token died with its pod');
-});
-
-test('sidecars: started in order before the next init, restarted on exit, stopped after the main container', async () => {
-  const k = await withNamespace(srv, 'e2e-w5-side');
-  const work = [{ name: 'work', mountPath: '/work' }];
-  const sidecarScript = "trap 'echo stopping; exit 0' TERM; echo started > /work/log; while true; do sleep 0.2; done";
+  // Namespace policy first: defaults for containers that say nothing, and a quota.
   await k.ok(['create', '-f', '-'], {
     stdin: docs(
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'job' },
-        spec: {
-          restartPolicy: 'Never',
-          terminationGracePeriodSeconds: 10,
-          volumes: [{ name: 'work', emptyDir: {} }],
-          initContainers: [
-            { name: 'logger', image: BUSYBOX, restartPolicy: 'Always', command: ['sh', '-c', sidecarScript], volumeMounts: work },
-            // A regular init container after the sidecar: it only succeeds if the sidecar already runs.
-            { name: 'setup', image: BUSYBOX, command: ['sh', '-c', 'for i in $(seq 50); do test -f /work/log && exit 0; sleep 0.1; done; exit 1'], volumeMounts: work },
-          ],
-          containers: [{ name: 'main', image: BUSYBOX, command: ['sh', '-c', 'cat /work/log; sleep 3; echo main-done'], volumeMounts: work }],
-        },
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'flaky' },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          initContainers: [{ name: 'side', image: BUSYBOX, restartPolicy: 'Always', command: ['sh', '-c', 'sleep 1; exit 3'] }],
-          containers: [{ name: 'main', image: BUSYBOX, command: ['sleep', '3600'] }],
-        },
-      },
+      { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'defaults' }, spec: { limits: [{ type: 'Container', default: { memory: '128Mi' }, defaultRequest: { memory: '64Mi' } }] } },
+      { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'quota' }, spec: { hard: { pods: '9', 'limits.memory': '2Gi' } } },
     ),
   });
-  const running = await eventually(async () => {
-    const p = JSON.parse((await k.ok(['get', 'pod', 'job', '-o', 'json'])).stdout);
-    return p.status.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running ? p : undefined;
-  }, 60_000, `job Running${srv.logTail()}`);
-  const [logger, setup] = running.status.initContainerStatuses;
-  assert.ok(logger.state.running, 'the sidecar runs beside the main container');
-  assert.equal(logger.started, true);
-  assert.equal(logger.ready, true);
-  assert.equal(setup.state.terminated.reason, 'Completed');
-  assert.equal(setup.ready, true);
-  const conds = Object.fromEntries(running.status.conditions.map((c: any) => [c.type, c.status]));
-  assert.equal(conds.Initialized, 'True');
+  await k.ok(['create', 'configmap', 'app-config', '--from-literal=greeting=hello', '--from-literal=mode=fast']);
+  await k.ok(['create', 'secret', 'generic', 'app-secret', '--from-literal=password=s3cret']);
+  // On SIGTERM the reader lingers a little, so its tail prints the writer's last lines before the container goes.
+  const sidecarLog = "trap 'sleep 2; exit 0' TERM; touch /data/log; tail -f /data/log & while true; do sleep 0.2; done";
+  await k.ok(['create', '-f', '-'], {
+    stdin: docs(
+      // Healthy for 2 s, then its liveness probe fails: restarted, and again, then backed off.
+      pod('liveness', { containers: [sleeper({ command: ['sh', '-c', 'touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 3600'], livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 1 } })] }),
+      pod('ready', { containers: [sleeper()] }, { app: 'web' }),
+      pod('unready', { containers: [sleeper({ readinessProbe: { exec: { command: ['false'] }, periodSeconds: 1 } })] }, { app: 'web' }),
+      pod('guaranteed', { containers: [sleeper({ resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '100m', memory: '64Mi' } } })] }),
+      pod('hog', { restartPolicy: 'Never', containers: [{ name: 'main', image: BUSYBOX, command: ['tail', '/dev/zero'], resources: { limits: { memory: '16Mi' } } }] }),
+      pod('configured', {
+        volumes: [{ name: 'cfg', configMap: { name: 'app-config' } }, { name: 'sec', secret: { secretName: 'app-secret' } }],
+        containers: [
+          sleeper({
+            env: [
+              { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'greeting' } } },
+              { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'app-secret', key: 'password' } } },
+            ],
+            envFrom: [{ prefix: 'CFG_', configMapRef: { name: 'app-config' } }],
+            volumeMounts: [{ name: 'cfg', mountPath: '/etc/app' }, { name: 'sec', mountPath: '/etc/secret', readOnly: true }],
+          }),
+        ],
+      }),
+      // The main container writes; a sidecar reads it from the shared emptyDir and outlives it at termination, so it
+      // sees the preStop hook's line before the one the SIGTERM trap writes.
+      pod('shared', {
+        terminationGracePeriodSeconds: 10,
+        volumes: [{ name: 'data', emptyDir: {} }],
+        initContainers: [{ name: 'reader', image: BUSYBOX, restartPolicy: 'Always', command: ['sh', '-c', sidecarLog], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+        containers: [
+          {
+            name: 'writer',
+            image: BUSYBOX,
+            command: ['sh', '-c', "trap 'echo sigterm >> /data/log; exit 0' TERM; i=0; while true; do i=$((i+1)); echo line-$i >> /data/log; sleep 0.5; done"],
+            lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo prestop >> /data/log'] } } },
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+          },
+        ],
+      }),
+    ),
+  });
+  await k.ok(['create', 'service', 'clusterip', 'web', '--tcp=80:8080']); // selects app=web
 
-  const done = await eventually(async () => {
-    const p = JSON.parse((await k.ok(['get', 'pod', 'job', '-o', 'json'])).stdout);
-    return p.status.phase === 'Succeeded' ? p : undefined;
-  }, 30_000, `job Succeeded${srv.logTail()}`);
-  const side = done.status.initContainerStatuses[0].state.terminated;
-  const main = done.status.containerStatuses[0].state.terminated;
-  assert.equal(main.exitCode, 0);
-  assert.equal(side.exitCode, 0, 'the sidecar got SIGTERM (its trap ran), not SIGKILL');
-  assert.ok(Date.parse(side.finishedAt) >= Date.parse(main.finishedAt), 'the sidecar stopped after the main container');
-  assert.equal((await k.ok(['logs', 'job', '-c', 'main'])).stdout, 'started\nmain-done\n');
-  assert.equal((await k.ok(['logs', 'job', '-c', 'logger'])).stdout, 'stopping\n');
+  // Liveness: RESTARTS goes up, then CrashLoopBackOff, with upstream's events.
+  const looping = await eventually(async () => {
+    const c = (await podJson(k, 'liveness')).status?.containerStatuses?.[0];
+    return c?.restartCount >= 1 && c.state?.waiting?.reason === 'CrashLoopBackOff' ? c : undefined;
+  }, 40_000, `liveness CrashLoopBackOff${srv.logTail()}`);
+  assert.equal(looping.lastState.terminated.exitCode, 137);
+  const row = parseTable((await k.ok(['get', 'pods'])).stdout).rows.find((r) => r.NAME === 'liveness')!;
+  assert.equal(row.STATUS, 'CrashLoopBackOff');
+  assert.match(row.RESTARTS, /^[1-9]/);
+  const events = JSON.parse((await k.ok(['get', 'events', '-o', 'json'])).stdout).items as any[];
+  const about = (name: string, reason: string) => events.filter((e) => e.involvedObject.name === name && e.reason === reason).map((e) => e.message as string);
+  assert.ok(about('liveness', 'Unhealthy').some((m) => m.startsWith('Liveness probe failed:')));
+  assert.ok(about('liveness', 'Killing').some((m) => m === 'Container main failed liveness probe, will be restarted'));
 
-  const flaky = await eventually(async () => {
-    const p = JSON.parse((await k.ok(['get', 'pod', 'flaky', '-o', 'json'])).stdout);
-    return (p.status.initContainerStatuses?.[0]?.restartCount ?? 0) >= 1 ? p : undefined;
-  }, 30_000, `flaky's sidecar restarted${srv.logTail()}`);
-  assert.equal(flaky.status.phase, 'Running', 'a restarting sidecar does not stop the pod');
-  assert.ok(flaky.status.containerStatuses[0].state.running);
-  assert.equal(flaky.status.containerStatuses[0].restartCount, 0);
+  // Readiness: the unready pod stays 0/1 and out of the service's ready addresses.
+  const ep = await eventually(async () => {
+    const e = JSON.parse((await k.ok(['get', 'endpoints', 'web', '-o', 'json'])).stdout);
+    const s = e.subsets?.[0];
+    return s?.addresses?.length === 1 && s?.notReadyAddresses?.length === 1 ? s : undefined;
+  }, 30_000, `web endpoints${srv.logTail()}`);
+  assert.equal(ep.addresses[0].targetRef.name, 'ready');
+  assert.equal(ep.notReadyAddresses[0].targetRef.name, 'unready');
+  const unready = parseTable((await k.ok(['get', 'pods', 'unready'])).stdout).rows[0]!;
+  assert.deepEqual([unready.READY, unready.STATUS], ['0/1', 'Running']);
+
+  // QoS: Guaranteed as asked, Burstable from the LimitRange defaults; memory over the limit is OOMKilled.
+  assert.match((await k.ok(['describe', 'pod', 'guaranteed'])).stdout, /QoS Class:\s+Guaranteed/);
+  const defaulted = await podJson(k, 'ready');
+  assert.deepEqual(defaulted.spec.containers[0].resources, { limits: { memory: '128Mi' }, requests: { memory: '64Mi' } });
+  assert.equal(defaulted.status.qosClass, 'Burstable');
+  assert.match(defaulted.metadata.annotations['kubernetes.io/limit-ranger'], /LimitRanger plugin set: memory request for container main; memory limit for container main/);
+  const hog = await eventually(async () => (await podJson(k, 'hog')).status?.containerStatuses?.[0]?.state?.terminated, 30_000, 'hog terminated');
+  assert.deepEqual([hog.reason, hog.exitCode], ['OOMKilled', 137]);
+
+  // Quota: usage counted (the OOMKilled pod is terminal and no longer counts), and a pod past the limits.memory
+  // left is refused at admission.
+  const used = await eventually(async () => {
+    const q = JSON.parse((await k.ok(['get', 'resourcequota', 'quota', '-o', 'json'])).stdout);
+    return q.status?.used?.pods === '6' ? q.status.used : undefined;
+  }, 20_000, 'quota usage');
+  assert.ok(used['limits.memory']);
+  const refused = await k.run(['create', '-f', '-'], { stdin: docs(pod('big', { containers: [sleeper({ resources: { limits: { memory: '3Gi' } } })] })) });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /exceeded quota: quota, requested: limits\.memory=3Gi/);
+
+  // Config: env from keys and envFrom, files from both volumes, the secret on tmpfs.
+  const env = (await k.ok(['exec', 'configured', '--', 'env'])).stdout;
+  for (const line of ['GREETING=hello', 'PASSWORD=s3cret', 'CFG_greeting=hello', 'CFG_mode=fast']) assert.ok(env.split('\n').includes(line), line);
+  assert.equal((await k.ok(['exec', 'configured', '--', 'cat', '/etc/app/mode'])).stdout, 'fast');
+  assert.equal((await k.ok(['exec', 'configured', '--', 'cat', '/etc/secret/password'])).stdout, 's3cret');
+  assert.match((await k.ok(['exec', 'configured', '--', 'mount'])).stdout, /^tmpfs on \/etc\/secret type tmpfs \(ro,/m);
+
+  // kubectl cp both ways (exec + tar).
+  const local = join(srv.tmpDir, 'w5-upload.txt');
+  writeFileSync(local, 'uploaded by kubectl cp\n');
+  await k.ok(['cp', local, `${ns}/configured:/tmp/upload.txt`]);
+  assert.equal((await k.ok(['exec', 'configured', '--', 'cat', '/tmp/upload.txt'])).stdout, 'uploaded by kubectl cp\n');
+  await k.ok(['exec', 'configured', '--', 'sh', '-c', 'mkdir -p /tmp/out && echo from-the-pod > /tmp/out/file']);
+  const back = join(srv.tmpDir, 'w5-download');
+  await k.ok(['cp', `${ns}/configured:/tmp/out`, back]);
+  assert.equal(readFileSync(join(back, 'file'), 'utf8'), 'from-the-pod\n');
+
+  // The sidecar reads what the writer writes; at deletion the writer's preStop runs before its SIGTERM.
+  await eventually(async () => /line-2\n/.test((await k.ok(['logs', 'shared', '-c', 'reader'])).stdout), 20_000, 'the sidecar reads the shared file');
+  const follow = k.spawn(['logs', '-f', 'shared', '-c', 'reader'], { timeoutMs: 30_000 });
+  try {
+    await follow.waitFor(/line-\d+\n/);
+    await k.ok(['delete', 'pod', 'shared', '--wait=false']);
+    await follow.waitFor(/sigterm\n/, 20_000);
+    const tail = follow.stdout.slice(follow.stdout.lastIndexOf('prestop'));
+    assert.match(tail, /^prestop\n(line-\d+\n)*sigterm\n/, 'preStop first, then SIGTERM');
+  } finally {
+    await follow.stop();
+  }
 });
 
-test('node admission: pods bound straight to the node are rejected as upstream when they cannot run there', async () => {
-  const k = await withNamespace(srv, 'e2e-w5-admit');
-  const bound = (name: string, extra: Record<string, unknown>, container: Record<string, unknown> = {}) => ({
+test('imagePullSecrets: a private image on a registry with basic auth pulls only with the pod\'s secret', async () => {
+  registry = await startRegistry({ auth: 'htpasswd' });
+  const image = `${registry.host}/private/busybox:1.36`;
+  await pushImage(image, await buildBusybox(image), registry.auth);
+  const k = await withNamespace(srv, 'e2e-w5-pull');
+  const pod = (name: string, secrets?: string[]) => ({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name },
-    spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: BUSYBOX, command: ['sleep', '3600'], ...container }], ...extra },
+    spec: { terminationGracePeriodSeconds: 1, ...(secrets ? { imagePullSecrets: secrets.map((s) => ({ name: s })) } : {}), containers: [{ name: 'main', image, command: ['sleep', '3600'] }] },
   });
-  const node = JSON.parse((await k.ok(['get', 'node', NODE, '-o', 'json'])).stdout);
-  const cores = Number(node.status.allocatable.cpu);
-  await k.ok(['create', '-f', '-'], { stdin: docs(bound('porter', {}, { ports: [{ containerPort: 8080, hostPort: 18080 }] })) });
-  await running(k, 'porter');
-  await k.ok(['create', '-f', '-'], {
-    stdin: docs(
-      bound('greedy', {}, { resources: { requests: { cpu: String(cores + 1) } } }),
-      bound('picky', { nodeSelector: { 'disktype': 'ssd' } }),
-      bound('clash', {}, { ports: [{ containerPort: 9090, hostPort: 18080 }] }),
-    ),
-  });
-  const failed = async (name: string) =>
-    eventually(async () => {
-      const p = JSON.parse((await k.ok(['get', 'pod', name, '-o', 'json'])).stdout);
-      return p.status.phase === 'Failed' ? p.status : undefined;
-    }, 30_000, `${name} rejected${srv.logTail()}`);
-  const greedy = await failed('greedy');
-  assert.equal(greedy.reason, 'OutOfcpu');
-  assert.match(greedy.message, new RegExp(`^Pod was rejected: Node didn't have enough resource: cpu, requested: ${(cores + 1) * 1000}, used: \\d+, capacity: ${cores * 1000}$`));
-  const picky = await failed('picky');
-  assert.deepEqual([picky.reason, picky.message], ['NodeAffinity', "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector"]);
-  const clash = await failed('clash');
-  assert.deepEqual([clash.reason, clash.message], ['NodePorts', "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports"]);
-  assert.equal(clash.containerStatuses, undefined, 'nothing of a rejected pod ever ran');
-  const table = (await k.ok(['get', 'pods'])).stdout;
-  assert.match(table, /greedy\s+0\/1\s+OutOfcpu/);
+  await k.ok(['create', 'secret', 'docker-registry', 'regcred', `--docker-server=${registry.host}`, `--docker-username=${registry.auth!.username}`, `--docker-password=${registry.auth!.password}`]);
+  await k.ok(['create', '-f', '-'], { stdin: docs(pod('anonymous'), pod('authorized', ['regcred'])) });
+  await running(k, 'authorized');
+  const waiting = await eventually(async () => {
+    const c = JSON.parse((await k.ok(['get', 'pod', 'anonymous', '-o', 'json'])).stdout).status.containerStatuses?.[0];
+    return ['ErrImagePull', 'ImagePullBackOff'].includes(c?.state?.waiting?.reason) ? c.state.waiting : undefined;
+  }, 30_000, `anonymous pull refused${srv.logTail()}`);
+  assert.match(waiting.message, waiting.reason === 'ImagePullBackOff' ? /^Back-off pulling image "/ : /401 Unauthorized/);
   const events = JSON.parse((await k.ok(['get', 'events', '-o', 'json'])).stdout).items as any[];
-  assert.ok(events.some((e) => e.involvedObject.name === 'picky' && e.reason === 'NodeAffinity' && e.type === 'Warning'));
-  // Once the port's holder is gone, the same pod spec is admitted.
-  await k.ok(['delete', 'pod', 'porter', '--wait=true']);
-  await k.ok(['create', '-f', '-'], { stdin: docs(bound('clash2', {}, { ports: [{ containerPort: 9090, hostPort: 18080 }] })) });
-  await running(k, 'clash2');
-});
-
-test('kubectl attach -i feeds the container\'s stdin; exec -it gives the terminal kubectl\'s size', async () => {
-  const k = await withNamespace(srv, 'e2e-w5-attach');
-  await k.ok(['create', '-f', '-'], {
-    stdin: docs(
-      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'reader' }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: BUSYBOX, stdin: true, stdinOnce: true, command: ['sh', '-c', 'echo ready; read a; read b; echo "got $a and $b"'] }] } },
-      sleeper('shell'),
-    ),
-  });
-  await running(k, 'reader');
-  await eventually(async () => (await k.ok(['logs', 'reader'])).stdout === 'ready\n', 15_000, 'reader ready');
-  const r = await k.ok(['attach', '-i', 'reader', '-c', 'main'], { stdin: 'one\ntwo\n' });
-  assert.match(r.stdout, /got one and two\n/);
-  const done = await eventually(async () => {
-    const p = JSON.parse((await k.ok(['get', 'pod', 'reader', '-o', 'json'])).stdout);
-    return p.status.phase === 'Succeeded' ? p : undefined;
-  }, 15_000, 'reader Succeeded');
-  assert.equal(done.status.containerStatuses[0].state.terminated.exitCode, 0);
-  await running(k, 'shell');
-  // kubectl sends its terminal's size on the resize channel as the session starts: `script` gives it a terminal.
-  const cmd = `stty rows 33 cols 111; ${[kubectlBin, '--kubeconfig', srv.kubeconfig, '-n', k.namespace!, 'exec', '-it', 'shell', '--', 'sh', '-c', "'sleep 1; stty size'"].join(' ')}`;
-  const t = await run('script', ['-q', '-e', '-c', cmd, '/dev/null'], { timeoutMs: 30_000 });
-  assert.equal(t.code, 0, describeResult(t));
-  assert.match(t.stdout, /33 111/);
+  assert.ok(events.some((e) => e.involvedObject.name === 'anonymous' && e.reason === 'Failed' && /401 Unauthorized/.test(e.message)), 'the pull failure names the refusal');
+  assert.ok(events.some((e) => e.involvedObject.name === 'authorized' && e.reason === 'Pulled' && e.message.startsWith(`Successfully pulled image "${image}"`)), 'pulled with the secret');
 });
