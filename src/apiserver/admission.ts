@@ -1,4 +1,5 @@
-// The admission chain stage: mutating plugins run first, then validating plugins, on every write.
+// The admission chain stage: mutating plugins run first, then validating plugins, on every write; reserving
+// plugins (datastore-side allocations) last, once the write is otherwise accepted.
 // Plugins are small objects; RBAC-era and quota plugins plug in here later.
 
 import type { KindDef } from '../api/kinds/types.js';
@@ -28,6 +29,12 @@ export interface AdmissionPlugin {
   name: string;
   mutate?(a: Attributes): Promise<void> | void;
   validate?(a: Attributes): Promise<void> | void;
+  /**
+   * Runs once the object has passed validation and every validating plugin, just before the write: for work
+   * that writes to the datastore itself (upstream's BeginCreate/BeginUpdate, e.g. Service IP allocation), so a
+   * request that is refused anyway never writes anything. May still set fields the allocation decides.
+   */
+  reserve?(a: Attributes): Promise<void> | void;
 }
 
 export class Admission {
@@ -43,5 +50,9 @@ export class Admission {
 
   async validate(a: Attributes): Promise<void> {
     for (const p of this.plugins) if (p.validate) await p.validate(a);
+  }
+
+  async reserve(a: Attributes): Promise<void> {
+    for (const p of this.plugins) if (p.reserve) await p.reserve(a);
   }
 }

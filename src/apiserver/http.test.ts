@@ -425,6 +425,11 @@ describe('CRUD', () => {
       pr.body.details.causes.some((c: Obj) => c.field === 'spec.containers[0].image' && c.reason === 'FieldValueRequired' && c.message === 'Required value'),
       pr.text,
     );
+    // A Service is refused before anything is allocated for it (allocations are datastore keys).
+    const noPorts = await s.post(core('crud', 'services'), { apiVersion: 'v1', kind: 'Service', metadata: { name: 'noports' }, spec: { type: 'NodePort' } });
+    expectStatus(noPorts, 422, 'Invalid', /spec\.ports: Required value/);
+    const badName = await s.post(core('crud', 'services'), { apiVersion: 'v1', kind: 'Service', metadata: { name: 'Bad_Svc' }, spec: { type: 'NodePort', ports: [{ port: 80 }] } });
+    expectStatus(badName, 422, 'Invalid');
     assert.equal(await s.revision(), before, 'rejected creates write nothing');
   });
 

@@ -170,11 +170,15 @@ function needsHealthCheckPort(s: Spec): boolean {
   return s.type === 'LoadBalancer' && s.externalTrafficPolicy === 'Local';
 }
 
-/** Admission plugin allocating on create/update and releasing on delete or failure. */
+/**
+ * Admission plugin allocating on create/update — in the reserve phase, after validation, as upstream's service
+ * REST storage allocates in BeginCreate/BeginUpdate: an invalid Service never touches the allocation keys — and
+ * releasing on delete or failure.
+ */
 export function serviceAllocation(alloc: ServiceAllocator, servicesDef: () => KindDef | undefined): AdmissionPlugin {
   return {
     name: 'ServiceAllocation',
-    async mutate(a: Attributes) {
+    async reserve(a: Attributes) {
       if (a.def !== servicesDef() || !a.object || a.subresource) return;
       const obj = a.object;
       const s = (obj.spec ?? {}) as Spec;

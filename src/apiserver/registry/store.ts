@@ -322,6 +322,7 @@ export class ResourceStore {
     await this.admission.mutate({ operation: 'CREATE', def, namespace: ns, name: meta.name ?? '', object: obj, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
     this.validate(def, obj);
     await this.admission.validate({ operation: 'CREATE', def, namespace: ns, name: meta.name ?? '', object: obj, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
+    await this.admission.reserve({ operation: 'CREATE', def, namespace: ns, name: meta.name ?? '', object: obj, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
     const tracked = this.fieldManager && !ctx.skipFieldTracking ? this.fieldManager.update(undefined, obj, ctx, def) : obj;
     if (ctx.dryRun) {
       if (await this.store.get(this.key(def, ns, meta.name!))) throw alreadyExists(def.group, def.plural, meta.name!);
@@ -480,6 +481,7 @@ export class ResourceStore {
     await this.admission.mutate({ operation: 'UPDATE', def, namespace: ns, name: cm.name ?? '', object: obj, oldObject: current, subresource, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
     if (subresource !== 'status' && subresource !== 'binding') this.validate(def, obj, current);
     await this.admission.validate({ operation: 'UPDATE', def, namespace: ns, name: cm.name ?? '', object: obj, oldObject: current, subresource, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
+    await this.admission.reserve({ operation: 'UPDATE', def, namespace: ns, name: cm.name ?? '', object: obj, oldObject: current, subresource, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
     const tracked = this.fieldManager && !ctx.skipFieldTracking ? this.fieldManager.update(current, obj, ctx, def, subresource) : obj;
     const a = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: undefined } };
     const b = { ...current, metadata: { ...current.metadata, resourceVersion: undefined } };
