@@ -1,6 +1,6 @@
 // ClusterDNS (dns.ts) on the fake client with a test host as the node's network namespace: an old kube-dns Service
 // loses its CoreDNS selector; the node listener waits for its gateway address (the bridge comes with the first pod),
-// then answers from inside the namespace and publishes kube-dns endpoints, which stop() withdraws.
+// then answers over UDP and TCP from inside the namespace and publishes kube-dns endpoints, which stop() withdraws.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -20,6 +20,15 @@ async function queryIn(host: TestHost, ip: string, port: number, name: string): 
   const q = dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name, class: 'IN' }] }).toString('hex');
   const script = `const u=require('dgram').createSocket('udp4');u.on('message',m=>{console.log(m.toString('hex'));u.close()});u.send(Buffer.from(process.argv[1],'hex'),+process.argv[2],process.argv[3]);setTimeout(()=>process.exit(3),3000).unref();`;
   const { stdout } = await exec('nsenter', [`--net=${host.path}`, '--', process.execPath, '-e', script, '--', q, String(port), ip], { timeout: 10_000 });
+  return dnsPacket.decode(Buffer.from(stdout.trim(), 'hex')) as dnsPacket.Packet & { rcode?: string };
+}
+
+/** The same over TCP (two-byte length framing). */
+async function queryTcpIn(host: TestHost, ip: string, port: number, name: string): Promise<dnsPacket.Packet & { rcode?: string }> {
+  const q = dnsPacket.encode({ type: 'query', id: 8, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name, class: 'IN' }] });
+  const framed = Buffer.concat([Buffer.from([q.length >> 8, q.length & 255]), q]).toString('hex');
+  const script = `const s=require('net').connect(+process.argv[2],process.argv[3],()=>s.write(Buffer.from(process.argv[1],'hex')));let b=Buffer.alloc(0);s.on('data',d=>{b=Buffer.concat([b,d]);if(b.length>=2&&b.length>=2+b.readUInt16BE(0)){console.log(b.subarray(2).toString('hex'));s.destroy()}});setTimeout(()=>process.exit(3),3000).unref();`;
+  const { stdout } = await exec('nsenter', [`--net=${host.path}`, '--', process.execPath, '-e', script, '--', framed, String(port), ip], { timeout: 10_000 });
   return dnsPacket.decode(Buffer.from(stdout.trim(), 'hex')) as dnsPacket.Packet & { rcode?: string };
 }
 
@@ -55,6 +64,8 @@ describe('cluster DNS node listener', { timeout: 60_000 }, () => {
       const reply = await queryIn(host, at!.ip, at!.port, 'kubia.default.svc.cluster.local');
       assert.equal(reply.rcode, 'NOERROR');
       assert.deepEqual(reply.answers?.map((a) => [a.name, a.type, (a as { data?: unknown }).data]), [['kubia.default.svc.cluster.local', 'A', '10.43.5.5']]);
+      const overTcp = await queryTcpIn(host, at!.ip, at!.port, 'kubia.default.svc.cluster.local');
+      assert.deepEqual(overTcp.answers?.map((a) => (a as { data?: unknown }).data), ['10.43.5.5']);
       const slice = client.peek('endpointslices', 'kube-system', 'kube-dns-n1') as unknown as { endpoints: Array<{ addresses: string[] }>; ports: Array<{ port: number }> };
       assert.deepEqual(slice.endpoints[0]!.addresses, ['10.99.7.1']);
       assert.equal(slice.ports[0]!.port, at!.port);
