@@ -402,6 +402,24 @@ describe('CRUD', () => {
     assert.deepEqual(d.body.details, { name: 'x', group: 'apps', kind: 'deployments' });
   });
 
+  test('DefaultIngressClass: an Ingress naming no class gets the default IngressClass; a named or annotated one keeps its own', async () => {
+    const NET = '/apis/networking.k8s.io/v1';
+    const ing = (name: string, extra: Obj = {}) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, ...(extra.metadata as Obj) }, spec: { defaultBackend: { service: { name: 'web', port: { number: 80 } } }, ...(extra.spec as Obj) } });
+    const before = await s.post(`${NET}/namespaces/crud/ingresses`, ing('no-default-yet'));
+    expectJSON(before, 201);
+    assert.equal(before.body.spec.ingressClassName, undefined, 'no default class exists yet');
+    const c = await s.post(`${NET}/ingressclasses`, { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'dflt', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'example.com/x' } });
+    expectJSON(c, 201);
+    const got = await s.post(`${NET}/namespaces/crud/ingresses`, ing('gets-default'));
+    expectJSON(got, 201);
+    assert.equal(got.body.spec.ingressClassName, 'dflt');
+    const named = await s.post(`${NET}/namespaces/crud/ingresses`, ing('named', { spec: { ingressClassName: 'other' } }));
+    assert.equal(named.body.spec.ingressClassName, 'other');
+    const legacy = await s.post(`${NET}/namespaces/crud/ingresses`, ing('legacy', { metadata: { annotations: { 'kubernetes.io/ingress.class': 'nginx' } } }));
+    assert.equal(legacy.body.spec.ingressClassName, undefined, 'the legacy annotation counts as a class');
+    await s.delete(`${NET}/ingressclasses/dflt`);
+  });
+
   test('invalid objects: 422 Invalid with details.causes field paths', async () => {
     const before = await s.revision();
     const bad = await s.post(core('crud', 'configmaps'), configMap('Bad_Name'));

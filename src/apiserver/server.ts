@@ -16,6 +16,7 @@ import { Admission } from './admission.js';
 import { limitRangerAdmission } from './admission/limitranger.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { priorityAdmission } from './admission/priority.js';
+import { defaultIngressClassAdmission } from './admission/defaultingressclass.js';
 import { resourceQuotaAdmission } from './admission/resourcequota.js';
 import { ServiceAllocator, serviceAllocation } from './admission/service-alloc.js';
 import { serviceAccountAdmission } from './admission/serviceaccount.js';
@@ -116,6 +117,7 @@ export class ApiServer {
     this.admission.add(serviceAccountAdmission((g, p) => this.kind(g, p)));
     this.admission.add(limitRangerAdmission((g, p) => this.kind(g, p)));
     this.admission.add(priorityAdmission((g, p) => this.kind(g, p)));
+    this.admission.add(defaultIngressClassAdmission((g, p) => this.kind(g, p)));
     this.admission.add(defaultTolerationSeconds((g, p) => this.kind(g, p), { notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds }));
     // ResourceQuota charges quotas, so it validates last: after every other plugin had its say.
     this.admission.add(resourceQuotaAdmission((g, p) => this.kind(g, p)));

@@ -187,6 +187,6 @@ test('TLS: the kubernetes.io/tls Secret\'s certificate for its host (SNI), the d
     const x = parseTable((await k.ok(['get', 'ingress', 'secure'])).stdout).rows[0];
     return x?.ADDRESS === NODE_IP && x;
   }, 15_000, 'secure ADDRESS');
-  assert.equal(row.CLASS, '<none>');
+  assert.equal(row.CLASS, 'k8ts', 'DefaultIngressClass admission names the default class');
   assert.equal(row.PORTS, '80, 443');
 });
