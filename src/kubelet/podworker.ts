@@ -121,6 +121,10 @@ function securityContext(pod: Pod, c: Container): SecurityContext {
   if (sc.privileged) out.privileged = true;
   if (sc.capabilities) out.capabilities = { add: sc.capabilities.add ?? [], drop: sc.capabilities.drop ?? [] };
   if (sc.allowPrivilegeEscalation === false) out.noNewPrivs = true;
+  // The container's seccompProfile over the pod's; unset is Unconfined (upstream without SeccompDefault).
+  const seccomp = sc.seccompProfile ?? psc.seccompProfile;
+  if (seccomp?.type === 'RuntimeDefault' || seccomp?.type === 'Unconfined' || seccomp?.type === 'Localhost')
+    out.seccomp = { type: seccomp.type, ...(seccomp.localhostProfile ? { localhostProfile: String(seccomp.localhostProfile) } : {}) };
   return out;
 }
 

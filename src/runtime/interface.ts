@@ -160,6 +160,8 @@ export interface SecurityContext {
   privileged?: boolean;
   capabilities?: { add: string[]; drop: string[] };
   noNewPrivs?: boolean;
+  /** securityContext.seccompProfile: the runtime's default profile, none, or a profile file (not supported by runc here). */
+  seccomp?: { type: 'RuntimeDefault' | 'Unconfined' | 'Localhost'; localhostProfile?: string };
 }
 
 export interface ContainerConfig {

@@ -238,3 +238,24 @@ test('kubectl attach -i feeds the container\'s stdin; exec -it gives the termina
   assert.equal(t.code, 0, describeResult(t));
   assert.match(t.stdout, /33 111/);
 });
+
+test('seccompProfile RuntimeDefault puts a filter on the container (the container\'s setting over the pod\'s)', async () => {
+  const k = await withNamespace(srv, 'e2e-pods-seccomp');
+  await k.ok(['create', '-f', '-'], {
+    stdin: docs(
+      sleeper('confined', { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }),
+      sleeper('mixed', {
+        securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [{ name: 'main', image: BUSYBOX, command: ['sleep', '3600'], securityContext: { seccompProfile: { type: 'Unconfined' } } }],
+      }),
+      sleeper('plain'),
+    ),
+  });
+  const mode = async (name: string) => {
+    await running(k, name);
+    return /^Seccomp:\s+(\d)$/m.exec((await k.ok(['exec', name, '--', 'cat', '/proc/self/status'])).stdout)?.[1];
+  };
+  assert.equal(await mode('confined'), '2', 'filter mode');
+  assert.equal(await mode('mixed'), '0', 'the container says Unconfined');
+  assert.equal(await mode('plain'), '0', 'unset is Unconfined');
+});

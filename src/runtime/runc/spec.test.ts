@@ -202,3 +202,27 @@ describe('resolveUser', () => {
     });
   }
 });
+
+describe('seccomp', () => {
+  it('RuntimeDefault denies what reaches past the container unless a capability grants it; none when privileged or Unconfined', () => {
+    const seccompOf = (securityContext: ContainerConfig['linux']['securityContext']) => buildSpec(input({}, { linux: { resources: {}, securityContext } })).linux.seccomp;
+    const denied = (securityContext: ContainerConfig['linux']['securityContext']) => new Set(seccompOf(securityContext)?.syscalls.flatMap((s) => s.names) ?? []);
+    const cases: Array<{ name: string; sc: ContainerConfig['linux']['securityContext']; deny: string[]; allow: string[] }> = [
+      { name: 'default caps', sc: { seccomp: { type: 'RuntimeDefault' } }, deny: ['mount', 'unshare', 'kexec_load', 'init_module', 'keyctl', 'bpf', 'ptrace', 'reboot', 'clock_settime'], allow: ['read', 'clone', 'chown'] },
+      { name: 'CAP_SYS_ADMIN added', sc: { seccomp: { type: 'RuntimeDefault' }, capabilities: { add: ['SYS_ADMIN'], drop: [] } }, deny: ['kexec_load', 'keyctl'], allow: ['mount', 'unshare', 'setns'] },
+      { name: 'CAP_SYS_TIME added', sc: { seccomp: { type: 'RuntimeDefault' }, capabilities: { add: ['SYS_TIME'], drop: [] } }, deny: ['mount'], allow: ['clock_settime', 'settimeofday'] },
+    ];
+    for (const c of cases) {
+      const d = denied(c.sc);
+      for (const n of c.deny) assert.ok(d.has(n), `${c.name}: ${n} denied`);
+      for (const n of c.allow) assert.ok(!d.has(n), `${c.name}: ${n} allowed`);
+    }
+    const s = seccompOf({ seccomp: { type: 'RuntimeDefault' } })!;
+    assert.equal(s.defaultAction, 'SCMP_ACT_ALLOW');
+    assert.deepEqual(s.syscalls.map((x) => [x.action, x.errnoRet]), [['SCMP_ACT_ERRNO', 1]]);
+    assert.equal(seccompOf({ seccomp: { type: 'RuntimeDefault' }, privileged: true }), undefined);
+    assert.equal(seccompOf({ seccomp: { type: 'Unconfined' } }), undefined);
+    assert.equal(seccompOf({}), undefined);
+    assert.throws(() => seccompOf({ seccomp: { type: 'Localhost', localhostProfile: 'p.json' } }), /Localhost seccomp profiles are not supported/);
+  });
+});

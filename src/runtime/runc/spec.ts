@@ -1,6 +1,7 @@
 // OCI runtime spec (config.json) generation for one container of a pod sandbox, after containerd's CRI plugin
 // defaults (capabilities, mounts, masked/readonly paths). Pure: everything it needs from the host comes in as data.
 import type { ContainerConfig, ImageConfig, Mount, SecurityContext } from '../interface.js';
+import { runtimeDefaultSeccomp, type OciSeccomp } from './seccomp.js';
 
 // ---- the parts of the OCI runtime spec we write -------------------------------------------------------------------
 
@@ -49,6 +50,7 @@ export interface OciSpec {
     };
     devices?: OciDevice[];
     sysctl?: Record<string, string>;
+    seccomp?: OciSeccomp;
     maskedPaths?: string[];
     readonlyPaths?: string[];
     rootfsPropagation?: string;
@@ -463,6 +465,8 @@ export function buildSpec(input: SpecInput): OciSpec {
   if (!privileged) {
     spec.linux.maskedPaths = [...MASKED_PATHS];
     spec.linux.readonlyPaths = [...READONLY_PATHS];
+    if (sc.seccomp?.type === 'RuntimeDefault') spec.linux.seccomp = runtimeDefaultSeccomp(caps);
+    else if (sc.seccomp?.type === 'Localhost') throw new Error(`seccomp profile ${JSON.stringify(sc.seccomp.localhostProfile ?? '')}: Localhost seccomp profiles are not supported by this runtime`);
   }
   if (sysctl) spec.linux.sysctl = sysctl;
   if (rootfsPropagation) spec.linux.rootfsPropagation = rootfsPropagation;
