@@ -6,5 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 DATA_DIR="${K8TS_DATA_DIR:-$HOME/.k8ts}"
 PORT="${K8TS_PORT:-6443}"
+# The demo images (busybox, kubia) go into the node's image store: there is no registry to pull them from.
+node scripts/demo-images.mjs "$DATA_DIR"
 echo "k8ts: starting the server (data dir $DATA_DIR); use: export KUBECONFIG=$DATA_DIR/kubeconfig.yaml; $(pwd)/.tools/bin/kubectl get ns"
 exec node bin/k8ts.js server --data-dir "$DATA_DIR" --port "$PORT" "$@"
