@@ -65,6 +65,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   if (opts.datastore) args.push('--datastore', opts.datastore);
   // Benchmarks of the control plane run without the server's kubelet (no containers on this machine's network).
   if (!(opts.extraArgs ?? []).includes('--node-netns')) args.push('--disable-agent');
+  // With the agent, cluster DNS runs too: benchmarks never forward names out of the cluster.
+  else if (!(opts.extraArgs ?? []).includes('--dns-upstream')) args.push('--dns-upstream', 'none');
   args.push(...(opts.extraArgs ?? []));
   const t0 = performance.now();
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });

@@ -37,9 +37,10 @@ const FLAGS = {
   'simulate-node-memory': { type: 'string', default: '32Gi', help: 'memory capacity of each simulated node' },
   'simulate-node-pods': { type: 'number', default: 110, help: 'pod capacity of each simulated node (at most 254: one /24 of pod addresses each)' },
   'cluster-domain': { type: 'string', default: 'cluster.local', help: 'the cluster DNS zone (src/dns)' },
-  'cluster-dns': { type: 'string', default: '10.43.0.10', help: 'ClusterIP of the kube-dns Service, created in kube-system when DNS is enabled' },
-  'dns-bind-address': { type: 'string', default: '127.0.0.1', help: 'address the cluster DNS server listens on (UDP and TCP)' },
-  'dns-port': { type: 'number', default: 0, help: 'port of the cluster DNS server; 0 disables DNS' },
+  'cluster-dns': { type: 'string', default: '10.43.0.10', help: 'ClusterIP of the kube-dns Service, created in kube-system when DNS runs' },
+  'disable-dns': { type: 'boolean', default: false, help: 'do not run the cluster DNS (src/dns); it runs by default with the agent (pods reach it on the node), and whenever --dns-port is set' },
+  'dns-bind-address': { type: 'string', default: '127.0.0.1', help: 'address of the cluster DNS server\'s own listener (UDP and TCP)' },
+  'dns-port': { type: 'number', default: 0, help: 'port of that listener (0: a free one, and no DNS at all without the agent)' },
   'dns-upstream': { type: 'string', default: '', help: 'resolvers for names outside the cluster: host[:port],… or "none" (default: the nameservers of /etc/resolv.conf)' },
   'ingress-http-port': { type: 'number', default: 80, help: 'port of the built-in Ingress controller\'s HTTP listener on each node (src/ingress); 0 disables it' },
   'ingress-https-port': { type: 'number', default: 443, help: 'port of the built-in Ingress controller\'s HTTPS listener on each node; 0 disables it' },
@@ -236,14 +237,17 @@ function checkSimulateFlags(nodes: number, pods: number): void {
   if (!Number.isInteger(pods) || pods < 1 || pods > 254) throw new FlagError(`invalid --simulate-node-pods ${pods} (want 1–254)`);
 }
 
-/** The DNS flags: a port (0 disables), an IPv4/IPv6 --cluster-dns, and the upstream list ("none": no forwarding). */
-function dnsOptions(f: { 'cluster-domain': string; 'cluster-dns': string; 'dns-bind-address': string; 'dns-port': number; 'dns-upstream': string }): ClusterDnsOptions | undefined {
+/**
+ * The DNS flags: on with the agent (as k3s deploys CoreDNS) or with a --dns-port, off with --disable-dns; an
+ * IPv4/IPv6 --cluster-dns, and the upstream list ("none": no forwarding).
+ */
+function dnsOptions(f: { 'cluster-domain': string; 'cluster-dns': string; 'disable-dns': boolean; 'disable-agent': boolean; 'dns-bind-address': string; 'dns-port': number; 'dns-upstream': string }): ClusterDnsOptions | undefined {
   const port = f['dns-port'];
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError(`invalid --dns-port ${port} (want 0–65535; 0 disables DNS)`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError(`invalid --dns-port ${port} (want 0–65535)`);
+  if (f['disable-dns'] || (port === 0 && f['disable-agent'])) return undefined;
   const zone = f['cluster-domain'].replace(/\.$/, '');
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i.test(zone)) throw new FlagError(`invalid --cluster-domain "${f['cluster-domain']}"`);
   if (isIP(f['cluster-dns']) === 0) throw new FlagError(`invalid --cluster-dns "${f['cluster-dns']}" (want an IP address)`);
-  if (port === 0) return undefined;
   let upstreams: Upstream[] | undefined;
   try {
     upstreams = f['dns-upstream'] === 'none' ? [] : f['dns-upstream'] ? parseUpstreams(f['dns-upstream']) : undefined;

@@ -309,7 +309,11 @@ export class Server {
     const dataDir = opts.dataDir ?? path.join(tmpDir, 'data');
     fs.mkdirSync(dataDir, { recursive: true });
     const port = opts.port ?? (await freePort());
-    const s = new Server(tmpDir, dataDir, port, [...(opts.agent ? [] : ['--disable-agent']), ...(opts.extraArgs ?? [])]);
+    // With the agent the cluster DNS runs too; tests never forward names out of the cluster (no upstream resolver)
+    // unless they say otherwise.
+    const extra = opts.extraArgs ?? [];
+    const agentArgs = extra.includes('--dns-upstream') ? [] : ['--dns-upstream', 'none'];
+    const s = new Server(tmpDir, dataDir, port, [...(opts.agent ? agentArgs : ['--disable-agent']), ...extra]);
     try {
       await s.launch();
     } catch (err) {
