@@ -55,12 +55,13 @@ test('one holder per component; the stand-by takes over when the leader is kille
     const h = await holder(survivor, 'kube-controller-manager');
     return h && h !== first ? h : undefined;
   }, 30_000, 'a new controller-manager leader');
-  assert.ok(survivor.logTail(200).includes(`became leader ${next}`), 'the survivor holds the lease');
+  // The lease names the survivor's identity; its log says so too (the line may trail the lease write a moment).
+  await eventually(async () => survivor.logTail(2000).includes(`became leader ${next}`) || undefined, 10_000, `the survivor logs that it holds the lease${survivor.logTail()}`);
   // Whichever server led the scheduler, the survivor leads it now, and its scheduler acts: with no nodes, a pod
   // gets PodScheduled=False from it.
   await eventually(async () => {
     const h = await holder(survivor, 'kube-scheduler');
-    return h && survivor.logTail(400).includes(`became leader ${h}`) ? h : undefined;
+    return h && survivor.logTail(2000).includes(`became leader ${h}`) ? h : undefined;
   }, 30_000, 'the survivor to lead the scheduler');
   // The new leader's controllers act: a deleted namespace is emptied and removed (namespace controller).
   const k = survivor.client();
