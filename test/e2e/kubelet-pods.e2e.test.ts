@@ -1,6 +1,6 @@
 // End-to-end, more of the kubelet: `k8ts server` with its kubelet in a test host network namespace, driven by the
 // real kubectl. kube-api-access (a pod's projected token authenticates as its service account; CA and namespace
-// beside it; automount off), sidecar containers, the kubelet's own admission, attach -i and exec -it resizes.
+// beside it; automount off), sidecar containers, the kubelet's own admission, attach -i and exec -it resizes, seccompProfile RuntimeDefault.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -233,6 +233,8 @@ test('kubectl attach -i feeds the container\'s stdin; exec -it gives the termina
   assert.equal(done.status.containerStatuses[0].state.terminated.exitCode, 0);
   await running(k, 'shell');
   // kubectl sends its terminal's size on the resize channel as the session starts: `script` gives it a terminal.
+  // The size reaches the container's terminal just after its process starts (runc sizes it after exec), so the
+  // command looks a moment later.
   const cmd = `stty rows 33 cols 111; ${[kubectlBin, '--kubeconfig', srv.kubeconfig, '-n', k.namespace!, 'exec', '-it', 'shell', '--', 'sh', '-c', "'sleep 1; stty size'"].join(' ')}`;
   const t = await run('script', ['-q', '-e', '-c', cmd, '/dev/null'], { timeoutMs: 30_000 });
   assert.equal(t.code, 0, describeResult(t));
