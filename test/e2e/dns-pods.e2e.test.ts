@@ -6,37 +6,28 @@
 // Network rule: every packet stays inside the test host (no upstream resolver: --dns-upstream none).
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { loadTestImages } from '../../src/images/build.js';
-import { LocalImageService } from '../../src/images/service.js';
-import { createTestHost, preflight, removeNodeLeftovers, type TestHost } from '../../src/runtime/testing.js';
 import { Server, docs, eventually, freePort, withNamespace, type Kubectl } from './harness.js';
+import { startNodeCluster, type NodeCluster } from './nodehost.js';
 
 const NODE = 'k8ts-e2e-dns';
 const BUSYBOX = 'k8ts.local/busybox:1.36';
 const KUBIA = 'k8ts.local/kubia:1';
 
+let cluster: NodeCluster | undefined;
 let srv: Server;
-let host: TestHost;
-let dataDir: string;
 let k: Kubectl;
 let ns: string;
 
 before(async () => {
-  preflight();
-  host = await createTestHost('k8ts-e2e-dns');
-  dataDir = join(mkdtempSync(join(tmpdir(), 'k8ts-e2e-dns-')), 'data');
-  mkdirSync(dataDir, { recursive: true });
-  await loadTestImages(await LocalImageService.open(join(dataDir, 'images')));
-  srv = await Server.start({
-    dataDir,
-    agent: true,
-    extraArgs: ['--node-netns', host.path, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', '0', '--dns-port', String(await freePort()), '--dns-upstream', 'none'],
+  cluster = await startNodeCluster({
+    name: 'dns',
+    node: NODE,
+    extraArgs: ['--dns-port', String(await freePort()), '--dns-upstream', 'none'],
+    deleteFirst: ['deployments', 'statefulsets'],
   });
+  srv = cluster.srv;
   k = await withNamespace(srv, 'e2e-dns');
   ns = k.namespace!;
   const labels = (app: string) => ({ app });
@@ -73,15 +64,7 @@ before(async () => {
 });
 
 after(async () => {
-  try {
-    if (srv) {
-      await srv.client().run(['delete', 'namespace', ns, '--wait=true', '--timeout=60s']);
-      await srv.stop();
-    }
-  } finally {
-    if (dataDir) removeNodeLeftovers(dataDir);
-    await host?.destroy();
-  }
+  await cluster?.stop();
 });
 
 /** Runs a command in the client pod; resolves to its exit code and output. */

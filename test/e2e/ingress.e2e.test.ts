@@ -6,26 +6,20 @@
 
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { loadTestImages } from '../../src/images/build.js';
-import { LocalImageService } from '../../src/images/service.js';
 import { DEFAULT_CERT_CN, selfSignedCertificate } from '../../src/ingress/tls.js';
 import { openNetnsDialer, type NetnsDialer } from '../../src/runtime/dialer.js';
-import { createTestHost, mountsUnder, preflight, removeNodeLeftovers, type TestHost } from '../../src/runtime/testing.js';
 import { Server, docs, eventually, parseTable, withNamespace, writeTemp, type Kubectl } from './harness.js';
 import { netnsGet, netnsGetTLS } from './netns-http.js';
+import { startNodeCluster, type NodeCluster } from './nodehost.js';
 
 const NODE = 'k8ts-e2e-ing';
 const NODE_IP = '127.0.0.1';
 const KUBIA = 'k8ts.local/kubia:1';
 
+let cluster: NodeCluster | undefined;
 let srv: Server;
-let host: TestHost;
-let dataDir: string;
 let dialer: NetnsDialer;
 let k: Kubectl;
 
@@ -42,36 +36,18 @@ const deployment = (name: string, replicas: number) => ({
 const service = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
 
 before(async () => {
-  preflight();
-  host = await createTestHost('k8ts-ing');
-  dialer = await openNetnsDialer(host.path);
-  dataDir = join(mkdtempSync(join(tmpdir(), 'k8ts-e2e-ing-')), 'data');
-  mkdirSync(dataDir, { recursive: true });
-  await loadTestImages(await LocalImageService.open(join(dataDir, 'images')));
-  srv = await Server.start({
-    dataDir,
-    agent: true,
-    extraArgs: ['--node-netns', host.path, '--node-name', NODE, '--node-ip', NODE_IP, '--kubelet-port', '0', '--proxy-mode', 'none'],
-  });
+  cluster = await startNodeCluster({ name: 'ing', node: NODE, nodeIP: NODE_IP, extraArgs: ['--proxy-mode', 'none'], deleteFirst: ['deployments'] });
+  srv = cluster.srv;
+  dialer = await openNetnsDialer(cluster.host.path);
   k = await withNamespace(srv, 'e2e-ing');
   await k.ok(['create', '-f', '-'], { stdin: docs(deployment('web-a', 2), service('web-a'), deployment('web-b', 1), service('web-b')) });
 });
 
 after(async () => {
   try {
-    if (srv) {
-      const admin = srv.client();
-      await admin.run(['delete', 'deployments', '--all', '--all-namespaces', '--wait=true', '--timeout=30s']);
-      await admin.run(['delete', 'pods', '--all', '--all-namespaces', '--wait=true', '--timeout=60s']);
-      await srv.stop();
-    }
-  } finally {
     await dialer?.close();
-    if (dataDir) {
-      removeNodeLeftovers(dataDir);
-      if (mountsUnder(dataDir).length === 0) rmSync(dirname(dataDir), { recursive: true, force: true });
-    }
-    await host?.destroy();
+  } finally {
+    await cluster?.stop();
   }
 });
 

@@ -5,61 +5,36 @@
 // variables in pods started after the Service. Network rule: all traffic stays inside the test host namespace.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { loadTestImages } from '../../src/images/build.js';
-import { LocalImageService } from '../../src/images/service.js';
 import { openNetnsDialer, type NetnsDialer } from '../../src/runtime/dialer.js';
-import { createTestHost, mountsUnder, preflight, removeNodeLeftovers, type TestHost } from '../../src/runtime/testing.js';
 import { Server, docs, eventually, parseTable, withNamespace, type Kubectl } from './harness.js';
 import { netnsGet } from './netns-http.js';
+import { startNodeCluster, type NodeCluster } from './nodehost.js';
 
 const NODE = 'k8ts-e2e-svc';
 const NODE_IP = '127.0.0.1';
 const KUBIA = 'k8ts.local/kubia:1';
 const PAUSE = 'k8ts.local/pause:1';
 
+let cluster: NodeCluster | undefined;
 let srv: Server;
-let host: TestHost;
-let dataDir: string;
 let dialer: NetnsDialer;
 let k: Kubectl;
 let kubiaIP = '';
 
 before(async () => {
-  preflight();
-  host = await createTestHost('k8ts-svc');
-  dialer = await openNetnsDialer(host.path);
-  dataDir = join(mkdtempSync(join(tmpdir(), 'k8ts-e2e-svc-')), 'data');
-  mkdirSync(dataDir, { recursive: true });
-  await loadTestImages(await LocalImageService.open(join(dataDir, 'images')));
-  srv = await Server.start({
-    dataDir,
-    agent: true,
-    extraArgs: ['--node-netns', host.path, '--node-name', NODE, '--node-ip', NODE_IP, '--kubelet-port', '0', '--ingress-http-port', '0', '--ingress-https-port', '0'],
-  });
+  cluster = await startNodeCluster({ name: 'svc', node: NODE, nodeIP: NODE_IP, extraArgs: ['--ingress-http-port', '0', '--ingress-https-port', '0'], deleteFirst: ['deployments'] });
+  srv = cluster.srv;
+  dialer = await openNetnsDialer(cluster.host.path);
   k = await withNamespace(srv, 'e2e-svc');
 });
 
 after(async () => {
   try {
-    if (srv) {
-      const admin = srv.client();
-      await admin.run(['delete', 'deployments', '--all', '--all-namespaces', '--wait=true', '--timeout=30s']);
-      await admin.run(['delete', 'pods', '--all', '--all-namespaces', '--wait=true', '--timeout=60s']);
-      await srv.stop();
-    }
-  } finally {
     await dialer?.close();
-    if (dataDir) {
-      removeNodeLeftovers(dataDir);
-      // Only a directory with nothing mounted inside is removed (a stuck mount keeps its files).
-      if (mountsUnder(dataDir).length === 0) rmSync(dirname(dataDir), { recursive: true, force: true });
-    }
-    await host?.destroy();
+  } finally {
+    await cluster?.stop();
   }
 });
 
