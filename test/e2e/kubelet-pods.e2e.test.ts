@@ -1,6 +1,7 @@
 // End-to-end, more of the kubelet: `k8ts server` with its kubelet in a test host network namespace, driven by the
 // real kubectl. kube-api-access (a pod's projected token authenticates as its service account; CA and namespace
-// beside it; automount off), sidecar containers, the kubelet's own admission, attach -i and exec -it resizes, seccompProfile RuntimeDefault.
+// beside it; automount off), sidecar containers, the kubelet's own admission, attach -i and exec -it resizes,
+// seccompProfile RuntimeDefault.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -123,7 +124,7 @@ test('sidecars: started in order before the next init, restarted on exit, stoppe
             // A regular init container after the sidecar: it only succeeds if the sidecar already runs.
             { name: 'setup', image: BUSYBOX, command: ['sh', '-c', 'for i in $(seq 50); do test -f /work/log && exit 0; sleep 0.1; done; exit 1'], volumeMounts: work },
           ],
-          containers: [{ name: 'main', image: BUSYBOX, command: ['sh', '-c', 'cat /work/log; sleep 3; echo main-done'], volumeMounts: work }],
+          containers: [{ name: 'main', image: BUSYBOX, command: ['sh', '-c', 'cat /work/log; while [ ! -f /work/go ]; do sleep 0.2; done; echo main-done'], volumeMounts: work }],
         },
       },
       {
@@ -150,6 +151,7 @@ test('sidecars: started in order before the next init, restarted on exit, stoppe
   assert.equal(setup.ready, true);
   const conds = Object.fromEntries(running.status.conditions.map((c: any) => [c.type, c.status]));
   assert.equal(conds.Initialized, 'True');
+  await k.ok(['exec', 'job', '-c', 'main', '--', 'touch', '/work/go']); // the main container may finish now
 
   const done = await eventually(async () => {
     const p = JSON.parse((await k.ok(['get', 'pod', 'job', '-o', 'json'])).stdout);
