@@ -1,7 +1,7 @@
 // `k8ts server`: start the API server over the chosen datastore, with the cluster PKI and admin kubeconfig, then
 // the in-process components (components.ts): controller manager and scheduler (leader-elected over etcd), simulated nodes, cluster DNS.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
@@ -28,6 +28,8 @@ const FLAGS = {
   port: { type: 'number', default: 6443, help: 'port to serve HTTPS on' },
   'advertise-address': { type: 'string', default: '', help: 'address written into the kubeconfig (default: bind address)' },
   'token-auth-file': { type: 'string', default: '', help: 'CSV file of bearer tokens: token,user,uid,"group1,group2"' },
+  'service-account-signing-key-file': { type: 'string', default: '', help: 'PEM private key (EC P-256) signing service account tokens; servers of one cluster share it (default: <data-dir>/pki/sa.key, made on first start)' },
+  'service-account-issuer': { type: 'string', default: 'https://kubernetes.default.svc.cluster.local', help: 'the iss claim of service account tokens, also their default audience' },
   'service-cluster-ip-range': { type: 'string', default: '10.43.0.0/16', help: 'CIDR from which Service ClusterIPs are allocated' },
   'service-node-port-range': { type: 'string', default: '30000-32767', help: 'port range for NodePort Services' },
   'disable-controllers': { type: 'boolean', default: false, help: 'do not run the controller manager (src/controllers)' },
@@ -317,7 +319,7 @@ export async function runServer(argv: string[]): Promise<void> {
     defaultNotReadyTolerationSeconds: f['default-not-ready-toleration-seconds'],
     defaultUnreachableTolerationSeconds: f['default-unreachable-toleration-seconds'],
     kubeletClientTLS: () => ensureKubeletClientCert(dataDir).then((c) => ({ ...c, ca: pki.caCert })),
-    serviceAccountSigner: new TokenSigner(ensureServiceAccountKey(dataDir)),
+    serviceAccountSigner: new TokenSigner(f['service-account-signing-key-file'] ? readFileSync(f['service-account-signing-key-file'], 'utf8') : ensureServiceAccountKey(dataDir), f['service-account-issuer']),
   });
   await api.bootstrap();
 
