@@ -4,47 +4,28 @@
 // seccompProfile RuntimeDefault.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { loadTestImages } from '../../src/images/build.js';
-import { LocalImageService } from '../../src/images/service.js';
-import { createTestHost, preflight, removeNodeLeftovers, type TestHost } from '../../src/runtime/testing.js';
 import { Server, describeResult, docs, eventually, kubectlBin, run, withNamespace, type Kubectl } from './harness.js';
+import { startNodeCluster, type NodeCluster } from './nodehost.js';
 
 const NODE = 'k8ts-e2e-pods';
 const BUSYBOX = 'k8ts.local/busybox:1.36';
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
+let cluster: NodeCluster | undefined;
 let srv: Server;
-let host: TestHost;
-let dataDir: string;
 
 before(async () => {
-  preflight();
-  host = await createTestHost('k8ts-e2e-pods');
-  dataDir = join(mkdtempSync(join(tmpdir(), 'k8ts-e2e-pods-')), 'data');
-  mkdirSync(dataDir, { recursive: true });
-  await loadTestImages(await LocalImageService.open(join(dataDir, 'images')));
-  srv = await Server.start({
-    dataDir,
-    agent: true,
-    extraArgs: ['--node-netns', host.path, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', '0'],
-  });
+  // Images are imported ahead (the air-gapped path): no pulls from anywhere.
+  cluster = await startNodeCluster({ name: 'pods', node: NODE });
+  srv = cluster.srv;
 });
 
 after(async () => {
-  try {
-    if (srv) {
-      await srv.client().run(['delete', 'pods', '--all', '--all-namespaces', '--wait=true', '--timeout=60s']);
-      await srv.stop();
-    }
-  } finally {
-    if (dataDir) removeNodeLeftovers(dataDir);
-    await host?.destroy();
-  }
+  await cluster?.stop();
 });
 
 const phaseOf = async (k: Kubectl, name: string): Promise<string> => (await k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])).stdout;

@@ -7,46 +7,31 @@
 // (W5's node failure needs more than one node: nodefailure.e2e covers it with simulated nodes.)
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { buildBusybox, loadTestImages, pushImage, startRegistry, type LocalRegistry } from '../../src/images/build.js';
-import { LocalImageService } from '../../src/images/service.js';
-import { createTestHost, preflight, removeNodeLeftovers, type TestHost } from '../../src/runtime/testing.js';
+import { buildBusybox, pushImage, startRegistry, type LocalRegistry } from '../../src/images/build.js';
 import { Server, docs, eventually, parseTable, withNamespace, type Kubectl } from './harness.js';
+import { startNodeCluster, type NodeCluster } from './nodehost.js';
 
 const NODE = 'k8ts-e2e-w5';
 const BUSYBOX = 'k8ts.local/busybox:1.36';
 
+let cluster: NodeCluster | undefined;
 let srv: Server;
-let host: TestHost;
-let dataDir: string;
 let registry: LocalRegistry | undefined;
 
 before(async () => {
-  preflight();
-  host = await createTestHost('k8ts-e2e-w5');
-  dataDir = join(mkdtempSync(join(tmpdir(), 'k8ts-e2e-w5-')), 'data');
-  mkdirSync(dataDir, { recursive: true });
-  await loadTestImages(await LocalImageService.open(join(dataDir, 'images')));
-  srv = await Server.start({
-    dataDir,
-    agent: true,
-    extraArgs: ['--node-netns', host.path, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', '0'],
-  });
+  // Images are imported ahead (the air-gapped path): no pulls from anywhere.
+  cluster = await startNodeCluster({ name: 'w5', node: NODE });
+  srv = cluster.srv;
 });
 
 after(async () => {
   try {
-    if (srv) {
-      await srv.client().run(['delete', 'pods', '--all', '--all-namespaces', '--wait=true', '--timeout=60s']);
-      await srv.stop();
-    }
+    await cluster?.stop();
   } finally {
-    if (dataDir) removeNodeLeftovers(dataDir);
-    await host?.destroy();
     await registry?.stop();
   }
 });

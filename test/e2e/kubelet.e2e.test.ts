@@ -5,51 +5,28 @@
 // and adoption of running containers after the server is killed and started again.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { loadTestImages } from '../../src/images/build.js';
-import { LocalImageService } from '../../src/images/service.js';
-import { createTestHost, preflight, removeNodeLeftovers, type TestHost } from '../../src/runtime/testing.js';
 import { Server, docs, eventually, parseTable, withNamespace, type Kubectl } from './harness.js';
+import { startNodeCluster, type NodeCluster } from './nodehost.js';
 
 const NODE = 'k8ts-e2e-node';
 const BUSYBOX = 'k8ts.local/busybox:1.36';
 const KUBIA = 'k8ts.local/kubia:1';
 
+let cluster: NodeCluster | undefined;
 let srv: Server;
-let host: TestHost;
-let dataDir: string;
 
 before(async () => {
-  preflight();
-  host = await createTestHost('k8ts-e2e');
-  dataDir = join(mkdtempSync(join(tmpdir(), 'k8ts-e2e-node-')), 'data');
-  mkdirSync(dataDir, { recursive: true });
   // Images are imported ahead (the air-gapped path): no pulls from anywhere.
-  await loadTestImages(await LocalImageService.open(join(dataDir, 'images')));
-  srv = await Server.start({
-    dataDir,
-    agent: true,
-    extraArgs: ['--node-netns', host.path, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', '0'],
-  });
+  cluster = await startNodeCluster({ name: 'node', node: NODE });
+  srv = cluster.srv;
 });
 
 after(async () => {
-  try {
-    if (srv) {
-      // Pods go first (the kubelet stops and removes their containers), then the server.
-      await srv.client().run(['delete', 'pods', '--all', '--all-namespaces', '--wait=true', '--timeout=60s']);
-      await srv.stop();
-    }
-  } finally {
-    // Whatever is left (a failed test) is stopped here: containers, mounts, the namespace.
-    if (dataDir) removeNodeLeftovers(dataDir);
-    await host?.destroy();
-  }
+  await cluster?.stop();
 });
 
 const phaseOf = async (k: Kubectl, name: string): Promise<string> => (await k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])).stdout;
