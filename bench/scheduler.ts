@@ -60,6 +60,7 @@ async function againstServer(nodes: number, pods: number): Promise<Run> {
   } finally {
     client.close();
     await srv.stop();
+    srv.cleanup();
   }
 }
 
