@@ -1261,6 +1261,11 @@ describe('subresources', () => {
     assert.equal(p.spec.nodeName, 'n1');
     const cond = p.status.conditions.find((c: Obj) => c.type === 'PodScheduled');
     assert.equal(cond?.status, 'True');
+    assert.deepEqual(
+      (p.metadata.managedFields ?? []).map((m: Obj) => m.subresource ?? ''),
+      [''],
+      'a binding adds no managedFields entry (upstream writes it past the field manager)',
+    );
     const again = await s.post(core(NS, 'pods', 'bind-me') + '/binding', { ...binding, target: { ...binding.target, name: 'n2' } });
     expectStatus(again, 409, 'Conflict', 'Operation cannot be fulfilled on pods/binding "bind-me": pod bind-me is already assigned to node "n1"');
     expectStatus(await s.post(core(NS, 'pods', 'nobody') + '/binding', { ...binding, metadata: { name: 'nobody' } }), 404, 'NotFound', 'pods "nobody" not found');

@@ -482,7 +482,8 @@ export class ResourceStore {
     if (subresource !== 'status' && subresource !== 'binding') this.validate(def, obj, current);
     await this.admission.validate({ operation: 'UPDATE', def, namespace: ns, name: cm.name ?? '', object: obj, oldObject: current, subresource, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
     await this.admission.reserve({ operation: 'UPDATE', def, namespace: ns, name: cm.name ?? '', object: obj, oldObject: current, subresource, user: ctx.user, dryRun: ctx.dryRun, store: this, ctx });
-    const tracked = this.fieldManager && !ctx.skipFieldTracking ? this.fieldManager.update(current, obj, ctx, def, subresource) : obj;
+    // A binding writes no managedFields entry: upstream's BindingREST updates storage directly, past the field manager.
+    const tracked = this.fieldManager && !ctx.skipFieldTracking && subresource !== 'binding' ? this.fieldManager.update(current, obj, ctx, def, subresource) : obj;
     const a = { ...tracked, metadata: { ...tracked.metadata, resourceVersion: undefined } };
     const b = { ...current, metadata: { ...current.metadata, resourceVersion: undefined } };
     if (deepEqual(a, b)) return current;
