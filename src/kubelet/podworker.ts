@@ -86,6 +86,8 @@ interface PodState {
   terminated: boolean;
   lastStatus?: string;
   volumeError?: string;
+  /** Next wait before retrying a failed volume set-up: 100 ms doubling to 2 s (upstream's reconciler polls every 100 ms). */
+  volumeRetryMs?: number;
   failure?: { reason: string; message: string };
   /** Passed the kubelet's admission (admission.ts); counted against the node from then on. */
   admitted?: boolean;
@@ -234,12 +236,15 @@ export class PodWorkers {
     try {
       await this.o.volumes.setUpPod(pod);
       st.volumeError = undefined;
+      st.volumeRetryMs = undefined;
     } catch (e) {
       if (!(e instanceof VolumeError)) throw e;
       if (st.volumeError !== e.message) this.o.event(pod, 'Warning', e.reason, e.message);
       st.volumeError = e.message;
       await this.report(st, await this.views(st));
-      this.o.requeue(uid, 2000);
+      // A missing ConfigMap or Secret is often only a moment away (kube-root-ca.crt in a namespace just made).
+      st.volumeRetryMs = Math.min(2000, st.volumeRetryMs ? st.volumeRetryMs * 2 : 100);
+      this.o.requeue(uid, st.volumeRetryMs);
       return;
     }
 
