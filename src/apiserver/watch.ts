@@ -105,21 +105,15 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
 
   const sendEvents = (events: ObjectEvent[]) => {
     if (closed) return;
-    let one: Line | undefined;
-    let out = '';
+    const out: Line[] = [];
     for (const ev of events) {
       if (ev.revision <= lastRV) continue;
       lastRV = ev.revision;
-      const l = encode(ev.type, w.toServed(ev.object));
-      if (one === undefined && out === '') one = l;
-      else {
-        if (one) out = one.text;
-        one = undefined;
-        out += l.text;
-      }
+      out.push(encode(ev.type, w.toServed(ev.object)));
     }
-    if (one) writeLine(one);
-    else if (out) write(out);
+    // One event (the fan-out case) goes out as its shared chunk; several as one chunk of their own.
+    if (out.length === 1) writeLine(out[0]!);
+    else if (out.length > 1) write(out.map((l) => l.text).join(''));
   };
 
   const sendError = (err: unknown) => {
@@ -181,5 +175,4 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
     };
     timers.push(setTimeout(tick, BOOKMARK_INTERVAL_MS));
   }
-  void req;
 }
