@@ -4,7 +4,7 @@
 import { ageColumn, ageOf, nameColumn } from '../api/kinds/table.js';
 import type { ColumnDefinition, KindDef, TableDef } from '../api/kinds/types.js';
 import type { KubeObject, ListMeta } from '../api/types.js';
-import type { MetaVersion } from './negotiate.js';
+import { partialObjectMetadata, type MetaVersion } from './negotiate.js';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -26,7 +26,7 @@ export function tableRow(def: KindDef, obj: KubeObject, include: IncludeObject, 
     cells = [obj.metadata.name ?? '', ageOf(obj, now)];
   }
   const row: Record<string, unknown> = { cells };
-  if (include === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+  if (include === 'Metadata') row.object = partialObjectMetadata(obj, 'v1');
   else if (include === 'Object') row.object = obj;
   return row;
 }
