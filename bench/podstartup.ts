@@ -14,13 +14,19 @@ import { join } from 'node:path';
 import { loadTestImages } from '../src/images/build.js';
 import { LocalImageService } from '../src/images/service.js';
 import { buildBusyboxRootfs, createTestHost, removeNodeLeftovers } from '../src/runtime/testing.js';
-import { machine, median, percentile, sleep, startServer } from './lib.js';
+import { MachineLoad, machine, median, percentile, procCpuMs, sleep, startServer } from './lib.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number): number => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
 const PODS = arg('--pods', 100);
 const RATE = arg('--rate', 10);
 const FLOOR_RUNS = arg('--floor-runs', 20);
+
+/** CPU ms of a process's reaped children (cutime + cstime, fields 16 and 17): runc, CNI plugins, mount, … */
+const childCpuMs = (pid: number): number => {
+  const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(rest[13]) + Number(rest[14])) * 1000) / 100;
+};
 
 const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
@@ -59,8 +65,14 @@ async function main(): Promise<void> {
   try {
     out.runcRunFloorMs = runcFloor(dir, FLOOR_RUNS);
     await loadTestImages(await LocalImageService.open(join(dataDir, 'images')));
-    srv = await startServer({ dataDir, extraArgs: ['--node-netns', host.path, '--node-name', 'bench-node', '--node-ip', '127.0.0.1', '--kubelet-port', '0'] });
+    // K8TS_BENCH_CPU_PROF=DIR: the server runs under `node --cpu-prof` (analyse with profile-create.js --analyse).
+    const prof = process.env.K8TS_BENCH_CPU_PROF;
+    // K8TS_BENCH_ROOT=DIR: the server from another built tree (an A/B measurement, run alternately with this one).
+    const root = process.env.K8TS_BENCH_ROOT;
+    srv = await startServer({ dataDir, ...(root ? { root } : {}), ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${prof}`] } : {}), extraArgs: ['--node-netns', host.path, '--node-name', 'bench-node', '--node-ip', '127.0.0.1', '--kubelet-port', '0'] });
     const c = srv.client;
+    // K8TS_POD_TRACE=1: the kubelet's per-pod phase marks (podworker.ts) go to this process's stderr.
+    if (process.env.K8TS_POD_TRACE === '1') srv.proc.stderr!.on('data', (d: Buffer) => process.stderr.write(d.toString().split('\n').filter((l) => l.startsWith('pod-trace')).map((l) => `${l}\n`).join('')));
     for (;;) {
       const r = await c.req('GET', '/api/v1/nodes/bench-node');
       if (r.status === 200 && /"type":"Ready","status":"True"/.test(r.body) && /"podCIDR"/.test(r.body)) break;
@@ -83,6 +95,8 @@ async function main(): Promise<void> {
       }
     });
     await sleep(500);
+    const load = new MachineLoad();
+    const cpu0 = { self: procCpuMs(srv.pid), children: childCpuMs(srv.pid), machine: MachineLoad.read().busy * 10 };
     const t0 = performance.now();
     for (let i = 0; i < PODS; i++) {
       const at = t0 + (i * 1000) / RATE;
@@ -94,6 +108,14 @@ async function main(): Promise<void> {
     }
     await Promise.race([all, sleep(300_000)]);
     stop();
+    // CPU per started pod over the create phase: the server process (API server, scheduler, controllers, kubelet),
+    // the children it reaped (runc, CNI plugins, mount; conmon and the containers are not reaped by it), the machine.
+    out.cpuMsPerPod = {
+      server: Math.round((procCpuMs(srv.pid) - cpu0.self) / PODS),
+      serverChildren: Math.round((childCpuMs(srv.pid) - cpu0.children) / PODS),
+      machine: Math.round((MachineLoad.read().busy * 10 - cpu0.machine) / PODS),
+    };
+    out.machineBusyShare = Number(load.sample().toFixed(2));
     const sorted = [...lat].sort((a, b) => a - b);
     out.running = lat.length;
     out.startupP50Ms = Math.round(percentile(sorted, 50));

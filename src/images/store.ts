@@ -15,7 +15,7 @@
 // root (the server and `k8ts image`).
 
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { run as runCommand } from '../runtime/command.js';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -87,10 +87,9 @@ const PAGE_SIZE = 4096;
 /** overlayfs refuses more lower layers than this. */
 const OVERLAY_MAX_LOWER = 500;
 
-function run(cmd: string, args: string[], cwd?: string): Promise<void> {
-  return new Promise((res, rej) => {
-    execFile(cmd, args, { cwd }, (err, _o, stderr) => (err ? rej(new StoreError(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || err.message}`)) : res()));
-  });
+async function run(cmd: string, args: string[], cwd?: string): Promise<void> {
+  const r = await runCommand(cmd, args, cwd ? { cwd } : {}).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
+  if (r.code !== 0) throw new StoreError(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
 }
 
 async function exists(p: string): Promise<boolean> {

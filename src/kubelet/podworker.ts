@@ -93,7 +93,15 @@ interface PodState {
   admitted?: boolean;
   /** Rejected by it: failed, nothing ever started. */
   rejected?: boolean;
+  /** Start-up phase marks (ms since first seen), kept only with K8TS_POD_TRACE set and until the pod first runs. */
+  trace?: { t0: number; marks: string[] };
 }
+
+/** With K8TS_POD_TRACE=1 the kubelet logs each new pod's start-up phases (where the time to Running goes). */
+const TRACE = process.env.K8TS_POD_TRACE === '1';
+const mark = (st: PodState, what: string): void => {
+  if (st.trace) st.trace.marks.push(`${what}=${Math.round(performance.now() - st.trace.t0)}`);
+};
 
 const fieldPathOf = (pod: Pod, name: string): string => {
   const inits = (pod.spec?.initContainers ?? []) as Container[];
@@ -175,7 +183,7 @@ export class PodWorkers {
     const uid = pod.metadata.uid ?? '';
     const st = this.states.get(uid);
     if (st) st.pod = pod;
-    else this.states.set(uid, { uid, pod, gone: false, podIPs: [], waiting: new Map(), watched: new Set(), unhealthy: new Set(), terminated: false });
+    else this.states.set(uid, { uid, pod, gone: false, podIPs: [], waiting: new Map(), watched: new Set(), unhealthy: new Set(), terminated: false, ...(TRACE && !pod.status?.startTime ? { trace: { t0: performance.now(), marks: [] } } : {}) });
     this.o.requeue(uid, 0);
   }
 
@@ -207,6 +215,7 @@ export class PodWorkers {
   async sync(uid: string): Promise<void> {
     const st = this.states.get(uid);
     if (!st) return;
+    mark(st, 'sync');
     const pod = st.pod;
     if (st.gone || pod.metadata.deletionTimestamp) {
       await this.syncTerminating(st);
@@ -232,9 +241,11 @@ export class PodWorkers {
       return;
     }
 
+    mark(st, 'admitted');
     // 1. Volumes.
     try {
       await this.o.volumes.setUpPod(pod);
+      mark(st, 'volumes');
       st.volumeError = undefined;
       st.volumeRetryMs = undefined;
     } catch (e) {
@@ -250,6 +261,7 @@ export class PodWorkers {
 
     // 2. The sandbox.
     if (!(await this.ensureSandbox(st))) return;
+    mark(st, 'sandbox');
 
     // 3. Containers.
     const views = await this.views(st);
@@ -544,6 +556,7 @@ export class PodWorkers {
     let image;
     try {
       image = await this.images.ensure(pod, c, ev);
+      mark(st, `image:${c.name}`);
     } catch (e) {
       if (!(e instanceof ImageUnavailable)) throw e;
       st.waiting.set(c.name, { reason: e.reason, message: e.message });
@@ -588,7 +601,9 @@ export class PodWorkers {
     const sandboxConfig = this.sandboxConfig(pod, 0);
     let id: string;
     try {
+      mark(st, `config:${c.name}`);
       id = await rt.createContainer(st.sandboxId!, config, sandboxConfig);
+      mark(st, `created:${c.name}`);
     } catch (e) {
       const msg = (e as Error).message;
       // runAsNonRoot and similar checks surface as config errors, as upstream's kubelet reports them.
@@ -607,6 +622,7 @@ export class PodWorkers {
       this.o.requeue(st.uid, 0);
       return false;
     }
+    mark(st, `started:${c.name}`);
     st.waiting.delete(c.name);
     ev('Normal', 'Started', `Started container ${c.name}`);
     this.watch(st, id, c.name);
@@ -759,9 +775,15 @@ export class PodWorkers {
       return;
     }
     try {
+      mark(st, `patch:${status.phase}`);
       const out = await this.o.client.patch(PODS, st.pod.metadata.namespace, st.pod.metadata.name ?? '', 'application/merge-patch+json', { status }, 'status');
       st.lastStatus = text;
       if ((out.metadata.uid ?? '') === st.uid) st.pod = out as Pod;
+      if (st.trace && status.phase === 'Running') {
+        mark(st, 'patched');
+        process.stderr.write(`pod-trace ${st.pod.metadata.namespace}/${st.pod.metadata.name} ${st.trace.marks.join(' ')}\n`);
+        delete st.trace;
+      }
     } catch (e) {
       if (isNotFound(e)) return;
       throw e;

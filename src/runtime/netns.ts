@@ -35,12 +35,15 @@ export async function pinNamespaces(paths: PinnedNamespaces, hostname?: string):
 
 /** Unmounts and deletes pinned namespace files; idempotent. */
 export async function releaseNamespaces(paths: PinnedNamespaces): Promise<void> {
-  for (const path of Object.values(paths) as Array<string | undefined>) {
-    if (!path || !existsSync(path)) continue;
-    const r = await run('umount', [path]);
-    if (r.code !== 0 && !/not mounted/.test(r.stderr)) throw new Error(`umount ${path}: ${r.stderr.trim()}`);
-    rmSync(path, { force: true });
+  const files = (Object.values(paths) as Array<string | undefined>).filter((p): p is string => p !== undefined && existsSync(p));
+  if (files.length === 0) return;
+  // One umount for all of them (a program start each is the cost here); umount goes on past a file not mounted.
+  const r = await run('umount', files);
+  if (r.code !== 0) {
+    const failed = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/not mounted/.test(l));
+    if (failed.length > 0) throw new Error(`umount ${files.join(' ')}: ${failed.join('; ').trim()}`);
   }
+  for (const path of files) rmSync(path, { force: true });
 }
 
 const RELAY = fileURLToPath(new URL('./netns-relay.js', import.meta.url));

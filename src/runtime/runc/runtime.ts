@@ -43,7 +43,7 @@ import {
   type StreamIO,
 } from '../interface.js';
 import { bridgeConflist, Cni, loopbackConflist, podIps, type CniResult, type HostPortMapping, type NetConfList } from '../cni/cni.js';
-import { check, run, signalNumber } from '../command.js';
+import { check, run, signalNumber, startDetached } from '../command.js';
 import { dialInNetns, pinNamespaces, releaseNamespaces } from '../netns.js';
 import { processCgroupDirs, readUsage, relativeCgroupDirs, removeCgroupDirs, swapAccounting, type CgroupDir } from './cgroups.js';
 import { hostsFile, resolvConf } from './etcfiles.js';
@@ -568,7 +568,7 @@ export class RuncRuntime implements RuntimeService {
   }
 
   /** Starts conmon, which runs `runc create`; resolves with the container's init pid from conmon's sync pipe. */
-  private conmonCreate(rec: ContainerRecord): Promise<number> {
+  private async conmonCreate(rec: ContainerRecord): Promise<number> {
     const dir = this.containerDir(rec.id);
     const args = [
       '--api-version', '1',
@@ -589,50 +589,21 @@ export class RuncRuntime implements RuntimeService {
     if (rec.config.stdin) args.push('-i');
     // stdinOnce: the container's stdin closes when the first attached client goes; otherwise it stays open.
     if (rec.config.stdin && !rec.config.stdinOnce) args.push('--leave-stdin-open');
-    const errFd = openSync(join(dir, 'conmon.log'), 'a');
-    return new Promise((resolve, reject) => {
-      // conmon double-forks and must outlive us: own session, stderr to a file, the sync pipe closed once read.
-      const child = spawn(this.conmon, args, {
-        stdio: ['ignore', 'ignore', errFd, 'pipe'],
-        env: { ...process.env, _OCI_SYNCPIPE: '3' },
-        // conmon drops its `oom` marker in its working directory: the container's, where stateOf looks for it.
-        cwd: dir,
-        detached: true,
-      });
-      closeSync(errFd);
-      child.unref();
-      const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
-      let buf = '';
-      let done = false;
-      const finish = (err: Error | undefined, pid?: number): void => {
-        if (done) return;
-        done = true;
-        sync.destroy();
-        if (err) reject(err);
-        else resolve(pid!);
-      };
-      child.on('error', (e) => finish(e));
-      sync.on('data', (d: Buffer) => {
-        buf += d.toString();
-        try {
-          const msg = JSON.parse(buf.trim()) as { data: number; message?: string };
-          if (msg.data > 0) finish(undefined, msg.data);
-          else finish(new RuntimeError(`create container: ${msg.message ?? 'runc create failed'}`));
-        } catch {
-          // partial message
-        }
-      });
-      sync.on('error', () => {});
-      sync.on('end', () => {
-        let log = '';
-        try {
-          log = readFileSync(join(dir, 'conmon.log'), 'utf8').trim();
-        } catch {
-          // none
-        }
-        finish(new RuntimeError(`create container: conmon exited without a pid${log ? `: ${log}` : ''}`));
-      });
-    });
+    // conmon double-forks and must outlive us: own session, stderr to a file, the sync pipe closed once read.
+    // It drops its `oom` marker in its working directory: the container's, where stateOf looks for it.
+    const r = await startDetached(this.conmon, args, { env: { ...process.env, _OCI_SYNCPIPE: '3' }, cwd: dir, stderrPath: join(dir, 'conmon.log') });
+    if (!r.eof) {
+      const msg = JSON.parse(r.sync) as { data: number; message?: string };
+      if (msg.data > 0) return msg.data;
+      throw new RuntimeError(`create container: ${msg.message ?? 'runc create failed'}`);
+    }
+    let log = '';
+    try {
+      log = readFileSync(join(dir, 'conmon.log'), 'utf8').trim();
+    } catch {
+      // none
+    }
+    throw new RuntimeError(`create container: conmon exited without a pid${log ? `: ${log}` : ''}`);
   }
 
   async startContainer(id: string): Promise<void> {
