@@ -1,7 +1,9 @@
 // Running the host programs the runtime drives (runc, conmon, CNI plugins, nsenter, mount): argv in, exit code and
-// output out, optionally inside a network namespace; spawned from a worker thread (command-worker.ts) so a fork
-// never blocks the event loop. No shell is ever involved.
+// output out, optionally inside a network namespace. Short-lived programs start from a small long-lived shell
+// (shell-spawner.ts: every word quoted), detached ones (conmon) from a worker thread (command-worker.ts), so no fork
+// of this large process ever blocks the event loop.
 import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { ShellSpawner } from './shell-spawner.js';
 
 export interface CommandResult {
   code: number;
@@ -88,18 +90,25 @@ function spawnError(e: { message: string; code?: string | undefined }): Error {
   return Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
 }
 
-/** Runs a program to completion (started off the event loop); never throws for a non-zero exit (see `check`). */
+const shell = new ShellSpawner();
+
+/**
+ * Runs a program to completion; never throws for a non-zero exit (see `check`). It is started by the spawning shell
+ * (shell-spawner.ts: a fork of a small process, not of this one), or by the worker thread for an environment the
+ * shell cannot spell.
+ */
 export async function run(cmd: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
   const [c, a] = inNetns(opts.netns, cmd, args);
-  const r = await spawner.request({
-    kind: 'run',
+  const req = {
     cmd: c,
     args: a,
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.input !== undefined ? { input: opts.input } : {}),
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
-  });
+  };
+  if (ShellSpawner.canRun(req)) return shell.run(req);
+  const r = await spawner.request({ kind: 'run', ...req });
   if ('error' in r) throw spawnError(r.error);
   if (!('stdout' in r)) throw new Error(`command worker: unexpected reply to ${c}`);
   return { code: r.code ?? 128 + (r.signal ? signalNumber(r.signal) : 0), stdout: r.stdout, stderr: r.stderr };
