@@ -1,16 +1,19 @@
 // Cluster DNS, the component (the role CoreDNS plays in k3s): informers on Services, EndpointSlices and Namespaces
 // keep the cluster records, the DNS server answers from them once the caches have synced, and the `kube-dns`
 // Service in kube-system (ClusterIP 10.43.0.10 by default, as k3s's CoreDNS manifest) is created if missing. With a
-// node agent it also serves inside the node's network namespace, where pods reach it through that Service.
+// node agent it also serves inside the node's network namespace, where pods reach it through that Service, with
+// CoreDNS's Prometheus metrics on port 9153 of the same address (the Service's `metrics` port).
 // A client of the API like any other: it never touches storage or the API server's internals.
 
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { KubeObject } from '../api/types.js';
 import { Informer } from '../client/informer.js';
 import { ApiError, type Client } from '../client/interface.js';
 import { bindUdp, closeTcp, closeUdp, listenTcp } from '../runtime/netns-listen.js';
 import { KubeDnsEndpoints } from './endpoints.js';
 import { resolve, type DnsConfig } from './answer.js';
+import { DnsMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
 import { ClusterRecords } from './records.js';
 import { DnsServer } from './server.js';
 import { resolvConfNameservers, type Upstream } from './upstream.js';
@@ -33,6 +36,8 @@ export interface ClusterDnsOptions {
   ttl?: number;
   /** Create the kube-dns Service when missing (default true). */
   ensureService?: boolean;
+  /** coredns_build_info's version label (the k8ts version); "unknown" when not given. */
+  version?: string;
   /**
    * With the node agent: also serve on port 53 of the node's pod network gateway (the CNI bridge's address, the
    * first of the node's pod CIDR) inside the node's network namespace, and publish it as the kube-dns endpoints.
@@ -47,6 +52,8 @@ export interface NodeListenerOptions {
   netns?: string;
   /** 53. */
   port?: number;
+  /** Where /metrics is served on the same address: 9153 (CoreDNS's), 0 any free port. */
+  metricsPort?: number;
   /** The address to serve on; default the pod CIDR's gateway, read from the Node. */
   address?: string;
 }
@@ -88,6 +95,20 @@ export function kubeDnsService(clusterIP: string): KubeObject {
   };
 }
 
+/** GET /metrics: the exposition; anything else 404 (CoreDNS's metrics path is fixed). */
+export function metricsServer(metrics: DnsMetrics): HttpServer {
+  return createHttpServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(path === '/metrics' ? 405 : 404, { 'content-type': 'text/plain; charset=utf-8' }).end(path === '/metrics' ? 'method not allowed\n' : '404 page not found\n');
+      return;
+    }
+    const body = metrics.render();
+    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+}
+
 /** The host's resolvers (none if /etc/resolv.conf cannot be read). */
 export function hostUpstreams(path = '/etc/resolv.conf'): Upstream[] {
   try {
@@ -100,6 +121,8 @@ export function hostUpstreams(path = '/etc/resolv.conf'): Upstream[] {
 export class ClusterDNS {
   readonly records = new ClusterRecords();
   readonly config: DnsConfig;
+  readonly metrics: DnsMetrics;
+  private metricsListener: HttpServer | undefined;
   private readonly informers: Informer[];
   private server: DnsServer | undefined;
   private readonly log: (msg: string) => void;
@@ -108,14 +131,15 @@ export class ClusterDNS {
   private readonly wakers = new Set<() => void>();
   private nodeEndpoints: KubeDnsEndpoints | undefined;
   private serving: Promise<void> = Promise.resolve();
-  /** Where the node listener serves, once it does. */
-  nodeAddress: { ip: string; port: number } | undefined;
+  /** Where the node listener serves, once it does (metricsPort: where /metrics is, if it could listen). */
+  nodeAddress: { ip: string; port: number; metricsPort?: number } | undefined;
 
   constructor(
     private readonly client: Client,
     private readonly opts: ClusterDnsOptions,
   ) {
     this.log = opts.log ?? (() => undefined);
+    this.metrics = new DnsMetrics({ version: opts.version ?? 'unknown', revision: 'k8ts', goversion: `node${process.versions.node}` });
     this.config = { zone: (opts.zone ?? 'cluster.local').replace(/\.$/, '').toLowerCase(), ttl: opts.ttl ?? DEFAULT_TTL, dnsIP: opts.clusterDNS ?? '10.43.0.10' };
     const onError = (what: string) => (e: unknown) => this.log(`${what} informer: ${(e as Error).message}`);
     const services = new Informer(client, SERVICES, { onError: onError('services') });
@@ -129,7 +153,7 @@ export class ClusterDNS {
   }
 
   /** Resolves once the node listener serves and its endpoints are published (undefined: none, or stopped first). */
-  nodeListening(): Promise<{ ip: string; port: number } | undefined> {
+  nodeListening(): Promise<{ ip: string; port: number; metricsPort?: number } | undefined> {
     return this.serving.then(() => this.nodeAddress);
   }
 
@@ -145,7 +169,7 @@ export class ClusterDNS {
     await Promise.all(this.informers.map((i) => i.hasSynced));
     if (this.stopped) return;
     const upstreams = (this.opts.upstreams ?? hostUpstreams()).filter((u) => !(u.port === this.opts.port && u.host === this.opts.bindAddress));
-    this.server = new DnsServer({ host: this.opts.bindAddress, port: this.opts.port, upstreams, answer: (q) => resolve(this.records, q, this.config), log: this.log });
+    this.server = new DnsServer({ host: this.opts.bindAddress, port: this.opts.port, upstreams, answer: (q) => resolve(this.records, q, this.config), metrics: this.metrics, log: this.log });
     const port = await this.server.listen();
     this.log(`serving ${this.config.zone} on ${this.opts.bindAddress}:${port} (udp, tcp); upstreams: ${upstreams.map((u) => `${u.host}:${u.port}`).join(', ') || 'none'}`);
     if (this.opts.node) this.serving = this.serveNode(this.server, this.opts.node).catch((e: unknown) => this.log(`node listener: ${(e as Error).message}`));
@@ -156,6 +180,10 @@ export class ClusterDNS {
     for (const w of this.wakers) w();
     await this.serving;
     await this.nodeEndpoints?.stop();
+    if (this.metricsListener) {
+      this.metricsListener.closeAllConnections();
+      await closeTcp(this.metricsListener);
+    }
     await this.server?.close();
     await Promise.all(this.informers.map((i) => i.stop()));
     await this.ensuring;
@@ -220,10 +248,29 @@ export class ClusterDNS {
       }
     }
     if (!ip || this.stopped) return;
-    this.nodeAddress = { ip, port: bound };
-    this.log(`serving ${this.config.zone} on ${ip}:${bound} in ${node.netns ?? 'the host network namespace'} (udp, tcp): kube-dns endpoints`);
-    this.nodeEndpoints = new KubeDnsEndpoints(this.client, { nodeName: node.name, ip, port: bound, log: this.log });
+    const metricsPort = await this.serveMetrics(node, ip);
+    if (this.stopped) return;
+    this.nodeAddress = { ip, port: bound, ...(metricsPort ? { metricsPort } : {}) };
+    this.log(`serving ${this.config.zone} on ${ip}:${bound} in ${node.netns ?? 'the host network namespace'} (udp, tcp)${metricsPort ? `, metrics on :${metricsPort}` : ''}: kube-dns endpoints`);
+    this.nodeEndpoints = new KubeDnsEndpoints(this.client, { nodeName: node.name, ip, port: bound, ...(metricsPort ? { metricsPort } : {}), log: this.log });
     await this.nodeEndpoints.start();
+  }
+
+  /** Listens for /metrics beside the node listener; undefined when it cannot (logged: DNS works without it). */
+  private async serveMetrics(node: NodeListenerOptions, ip: string): Promise<number | undefined> {
+    try {
+      const srv = metricsServer(this.metrics);
+      await listenTcp(node.netns, ip, node.metricsPort ?? 9153, srv);
+      if (this.stopped) {
+        await closeTcp(srv);
+        return undefined;
+      }
+      this.metricsListener = srv;
+      return (srv.address() as { port: number }).port;
+    } catch (e) {
+      this.log(`metrics listener ${ip}:${node.metricsPort ?? 9153}: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Creates kube-system/kube-dns unless it exists (retrying while the API or the namespace is not there yet). */

@@ -56,6 +56,21 @@ test('kube-dns endpoints: two nodes share the Endpoints; stop() withdraws one', 
   assert.equal(subsets(client), undefined, 'no listener: no subsets');
 });
 
+test('kube-dns endpoints: a listener serving /metrics carries the metrics port; others share no subset with it', async () => {
+  const client = new FakeClient();
+  const a = new KubeDnsEndpoints(client, { nodeName: 'n1', ip: '10.42.1.1', port: 53, metricsPort: 9153 });
+  const b = new KubeDnsEndpoints(client, { nodeName: 'n2', ip: '10.42.0.1', port: 53 });
+  await a.reconcile();
+  await b.reconcile();
+  const metrics = [...DNS_PORTS, { name: 'metrics', port: 9153, protocol: 'TCP' }];
+  assert.deepEqual((client.peek('endpointslices', 'kube-system', 'kube-dns-n1') as unknown as { ports: unknown }).ports, metrics);
+  assert.deepEqual(subsets(client), [
+    { addresses: [{ ip: '10.42.0.1', nodeName: 'n2' }], ports: DNS_PORTS },
+    { addresses: [{ ip: '10.42.1.1', nodeName: 'n1' }], ports: metrics },
+  ]);
+  assert.deepEqual(listenersOf([kubeDnsSlice('n1', '10.42.1.1', 53, 9153)]), [{ ip: '10.42.1.1', port: 53, metricsPort: 9153, nodeName: 'n1' }]);
+});
+
 test('listenersOf: our ready endpoints only', () => {
   const ours = kubeDnsSlice('n1', '10.42.0.1', 5353);
   const notReady = kubeDnsSlice('n2', '10.42.1.1', 53) as KubeObject & { endpoints: Array<{ conditions: { ready: boolean } }> };

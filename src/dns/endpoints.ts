@@ -1,6 +1,6 @@
 // The kube-dns endpoints: each node's DNS listener (dns.ts, in the node's network namespace) publishes an
 // EndpointSlice `kube-dns-<node>` with its address, and the `kube-dns` Endpoints carry the union of those slices,
-// so the service proxy DNATs 10.43.0.10:53 to a listener pods can reach. The Service is selectorless and the
+// so the service proxy DNATs 10.43.0.10:53 (and :9153, metrics) to a listener pods can reach. The Service is selectorless and the
 // slices carry their own managed-by value, so the endpoint controllers leave both alone (as apiendpoints.ts).
 
 import type { KubeObject } from '../api/types.js';
@@ -12,11 +12,12 @@ const NAMESPACE = 'kube-system';
 const SERVICE = 'kube-dns';
 const SELECTOR = `kubernetes.io/service-name=${SERVICE},endpointslice.kubernetes.io/managed-by=${KUBE_DNS_MANAGED_BY}`;
 
-/** The ports a DNS listener serves (metrics, 9153 on the Service, has no listener and so no endpoint port). */
-export function dnsPorts(port: number): Array<{ name: string; port: number; protocol: string }> {
+/** The ports a DNS listener serves, named as the kube-dns Service's (metrics only where /metrics listens). */
+export function dnsPorts(port: number, metricsPort?: number): Array<{ name: string; port: number; protocol: string }> {
   return [
     { name: 'dns', port, protocol: 'UDP' },
     { name: 'dns-tcp', port, protocol: 'TCP' },
+    ...(metricsPort ? [{ name: 'metrics', port: metricsPort, protocol: 'TCP' }] : []),
   ];
 }
 
@@ -25,8 +26,8 @@ export function kubeDnsSliceName(nodeName: string): string {
   return `${SERVICE}-${nodeName}`.slice(0, 253).replace(/[-.]+$/, '');
 }
 
-/** The EndpointSlice of one node's listener at ip:port. */
-export function kubeDnsSlice(nodeName: string, ip: string, port: number): KubeObject {
+/** The EndpointSlice of one node's listener at ip:port (and /metrics at ip:metricsPort). */
+export function kubeDnsSlice(nodeName: string, ip: string, port: number, metricsPort?: number): KubeObject {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -37,25 +38,27 @@ export function kubeDnsSlice(nodeName: string, ip: string, port: number): KubeOb
     },
     addressType: ip.includes(':') ? 'IPv6' : 'IPv4',
     endpoints: [{ addresses: [ip], conditions: { ready: true, serving: true, terminating: false }, nodeName }],
-    ports: dnsPorts(port),
+    ports: dnsPorts(port, metricsPort),
   } as KubeObject;
 }
 
 export interface DnsListenerAddress {
   ip: string;
   port: number;
+  metricsPort?: number;
   nodeName?: string;
 }
 
 /** The kube-dns Endpoints for the listeners the slices name (sorted; one subset per port set); none: no subsets. */
 export function kubeDnsEndpoints(listeners: DnsListenerAddress[]): KubeObject {
-  const byPort = new Map<number, DnsListenerAddress[]>();
-  for (const l of listeners) byPort.set(l.port, [...(byPort.get(l.port) ?? []), l]);
-  const subsets = [...byPort.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([port, ls]) => ({
+  const byPorts = new Map<string, DnsListenerAddress[]>();
+  const key = (l: DnsListenerAddress) => `${l.port}/${l.metricsPort ?? 0}`;
+  for (const l of listeners) byPorts.set(key(l), [...(byPorts.get(key(l)) ?? []), l]);
+  const subsets = [...byPorts.values()]
+    .sort((a, b) => a[0]!.port - b[0]!.port || (a[0]!.metricsPort ?? 0) - (b[0]!.metricsPort ?? 0))
+    .map((ls) => ({
       addresses: [...ls].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0)).map((l) => ({ ip: l.ip, ...(l.nodeName ? { nodeName: l.nodeName } : {}) })),
-      ports: dnsPorts(port),
+      ports: dnsPorts(ls[0]!.port, ls[0]!.metricsPort),
     }));
   return {
     apiVersion: 'v1',
@@ -73,9 +76,10 @@ export function listenersOf(slices: KubeObject[]): DnsListenerAddress[] {
     if (s.metadata?.deletionTimestamp || labels['kubernetes.io/service-name'] !== SERVICE || labels['endpointslice.kubernetes.io/managed-by'] !== KUBE_DNS_MANAGED_BY) continue;
     const port = (s.ports ?? []).find((p) => p.name === 'dns')?.port;
     if (!port) continue;
+    const metricsPort = (s.ports ?? []).find((p) => p.name === 'metrics')?.port;
     for (const e of s.endpoints ?? []) {
       if (e.conditions?.ready === false) continue;
-      for (const ip of e.addresses ?? []) out.push({ ip, port, ...(e.nodeName ? { nodeName: e.nodeName } : {}) });
+      for (const ip of e.addresses ?? []) out.push({ ip, port, ...(metricsPort ? { metricsPort } : {}), ...(e.nodeName ? { nodeName: e.nodeName } : {}) });
     }
   }
   return out;
@@ -96,6 +100,8 @@ export interface KubeDnsEndpointsOptions {
   /** The node listener's address and port. */
   ip: string;
   port: number;
+  /** Where the listener serves /metrics (none: the slice has no metrics port). */
+  metricsPort?: number;
   /** Re-check interval; 10 s. */
   intervalMs?: number;
   log?: (m: string) => void;
@@ -142,7 +148,7 @@ export class KubeDnsEndpoints {
 
   /** Creates or corrects this node's slice, then the Endpoints from all our slices; writes nothing when they match. */
   async reconcile(): Promise<void> {
-    await this.ensure(ENDPOINTSLICES, kubeDnsSlice(this.opts.nodeName, this.opts.ip, this.opts.port));
+    await this.ensure(ENDPOINTSLICES, kubeDnsSlice(this.opts.nodeName, this.opts.ip, this.opts.port, this.opts.metricsPort));
     await this.syncEndpoints();
   }
 

@@ -1,6 +1,7 @@
 // The DNS server over real sockets on 127.0.0.1: cluster answers over UDP and TCP, NXDOMAIN with SOA, names
 // forwarded to a fake upstream the test runs (UDP and TCP, ID preserved), ExternalName chased upstream,
-// truncation for UDP, REFUSED without upstreams, SERVFAIL when the upstream is silent, garbage in.
+// truncation for UDP, REFUSED without upstreams, SERVFAIL when the upstream is silent, garbage in, and the CoreDNS
+// metrics each reply adds to.
 // Network rule: every packet stays on 127.0.0.1.
 
 import { test, before, after } from 'node:test';
@@ -11,6 +12,7 @@ import * as dnsPacket from 'dns-packet';
 import type { Packet, RecordType } from 'dns-packet';
 import { resolve, type DnsConfig } from './answer.js';
 import { ClusterRecords } from './records.js';
+import { DnsMetrics } from './metrics.js';
 import { compressNames, DnsServer } from './server.js';
 
 const cfg: DnsConfig = { zone: 'cluster.local', ttl: 5, dnsIP: '10.43.0.10' };
@@ -252,4 +254,44 @@ test('name compression: decodes to the same message, much shorter; SRV targets s
   assert.ok(small.includes(Buffer.from('\x05web-0\x03web\x07default', 'latin1')));
   assert.ok(small.includes(Buffer.from('\x05web-1\x03web\x07default', 'latin1')));
   assert.deepEqual(compressNames(Buffer.from([1, 2, 3])), Buffer.from([1, 2, 3]));
+});
+
+test('metrics: each reply is counted by server, proto, type, rcode and plugin; forwarded ones per upstream', async () => {
+  const metrics = new DnsMetrics({ version: 'test', revision: 'k8ts', goversion: 'node' });
+  const s = new DnsServer({ host: '127.0.0.1', port: 0, upstreams: [{ host: '127.0.0.1', port: upstream.port }], metrics, answer: (q) => resolve(records, q, cfg) });
+  const port = await s.listen();
+  try {
+    const server = `dns://127.0.0.1:${port}`;
+    const base = { server, zone: '.', view: '' };
+    await ask(port, 'kubia.default.svc.cluster.local', 'A');
+    await ask(port, 'kubia.default.svc.cluster.local', 'A', 'tcp');
+    await ask(port, 'nosuch.default.svc.cluster.local', 'TXT');
+    await ask(port, 'www.example.com', 'A');
+    await ask(port, 'kubia.default.svc.cluster.local', 'NAPTR');
+    assert.equal(metrics.requests.get({ ...base, proto: 'udp', family: '1', type: 'A' }), 2);
+    assert.equal(metrics.requests.get({ ...base, proto: 'tcp', family: '1', type: 'A' }), 1);
+    assert.equal(metrics.requests.get({ ...base, proto: 'udp', family: '1', type: 'TXT' }), 1);
+    assert.equal(metrics.requests.get({ ...base, proto: 'udp', family: '1', type: 'other' }), 1, 'NAPTR is not a monitored type');
+    assert.equal(metrics.responses.get({ ...base, rcode: 'NOERROR', plugin: 'kubernetes' }), 3);
+    assert.equal(metrics.responses.get({ ...base, rcode: 'NXDOMAIN', plugin: 'kubernetes' }), 1);
+    assert.equal(metrics.responses.get({ ...base, rcode: 'NOERROR', plugin: 'forward' }), 1);
+    assert.equal(metrics.duration.count(base), 5);
+    assert.equal(metrics.requestSize.count({ ...base, proto: 'udp' }), 4);
+    assert.equal(metrics.responseSize.count({ ...base, proto: 'tcp' }), 1);
+    const to = `127.0.0.1:${upstream.port}`;
+    assert.equal(metrics.forwardRequests.get({ to }), 1);
+    assert.equal(metrics.forwardResponses.get({ rcode: 'NOERROR', to }), 1);
+    assert.equal(metrics.proxyDuration.count({ proxy_name: 'forward', to, rcode: 'NOERROR' }), 1);
+    // An ExternalName chased upstream is one more upstream exchange, but the reply is the kubernetes plugin's.
+    await ask(port, 'ext.default.svc.cluster.local', 'A');
+    assert.equal(metrics.forwardRequests.get({ to }), 2);
+    assert.equal(metrics.responses.get({ ...base, rcode: 'NOERROR', plugin: 'kubernetes' }), 4);
+    // A message without a readable question falls in no zone: "dropped".
+    const junk = Buffer.from([0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff]);
+    await udpQuery(port, junk);
+    assert.equal(metrics.responses.get({ server, zone: 'dropped', view: '', rcode: 'FORMERR', plugin: '' }), 1);
+    assert.match(metrics.render(), new RegExp(`^coredns_dns_requests_total\\{family="1",proto="udp",server="dns://127\\.0\\.0\\.1:${port}",type="A",view="",zone="\\."\\} 3$`, 'm'));
+  } finally {
+    await s.close();
+  }
 });

@@ -2,14 +2,15 @@
 // decoded and encoded with dns-packet. Each query goes to the answer function (answer.ts over the cluster
 // records); what it does not own is relayed to the upstream resolvers. UDP replies larger than the client's
 // buffer (512 bytes, or its EDNS size) lose their additional records first, then are sent truncated (TC) so the
-// client asks again over TCP.
+// client asks again over TCP. Every reply is counted in the CoreDNS metrics (metrics.ts) when given a registry.
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { Answer as Record, Packet, Question } from 'dns-packet';
 import type { Rcode, Resolution } from './answer.js';
-import { forward, type Upstream } from './upstream.js';
+import { replyRcode, type DnsMetrics, type QueryReport } from './metrics.js';
+import { forward, upstreamString, type Upstream } from './upstream.js';
 
 const RCODES: { [k in Rcode]: number } = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
 /** Our EDNS buffer size (the DNS flag day 2020 recommendation). */
@@ -24,7 +25,30 @@ export interface DnsServerOptions {
   upstreams: Upstream[];
   /** Per-upstream timeout for forwarded queries; 2 s. */
   forwardTimeoutMs?: number;
+  /** Where served queries and upstream exchanges are counted. */
+  metrics?: DnsMetrics;
   log?: (msg: string) => void;
+}
+
+/** Where a message came in: the listener (CoreDNS's `server` label) and the client's address family. */
+export interface Origin {
+  server: string;
+  ipv6: boolean;
+}
+
+/** A reply and what the metrics say about it. */
+interface Outcome {
+  reply?: Buffer;
+  question?: Question;
+  plugin: QueryReport['plugin'];
+  /** The query's EDNS DO bit. */
+  dnssecOk?: boolean;
+}
+
+/** CoreDNS's server label for a listener: `dns://<ip>:<port>`. */
+export function serverLabel(addr: { address: string; port: number } | string | null): string {
+  if (!addr || typeof addr === 'string') return 'dns://:53';
+  return `dns://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
 }
 
 interface DecodedPacket extends Packet {
@@ -85,19 +109,21 @@ export class DnsServer {
    */
   serve(udp: UdpSocket | undefined, tcp: Server | undefined): void {
     if (udp) {
+      const server = serverLabel(udp.address());
       udp.on('error', (e) => this.log(`udp: ${e.message}`));
       udp.on('message', (msg, rinfo) => {
-        void this.handle(msg, false).then(
+        void this.handle(msg, false, { server, ipv6: rinfo.family === 'IPv6' }).then(
           (reply) => {
             if (reply) udp.send(reply, rinfo.port, rinfo.address);
           },
-          (e: unknown) => this.log(`query from ${rinfo.address}: ${(e as Error).message}`),
+          (e: unknown) => this.failed(`query from ${rinfo.address}`, e),
         );
       });
       this.udps.add(udp);
     }
     if (tcp) {
-      tcp.on('connection', (s) => this.onTcp(s));
+      const server = serverLabel(tcp.address());
+      tcp.on('connection', (s) => this.onTcp(s, server));
       tcp.on('error', (e) => this.log(`tcp: ${e.message}`));
       this.tcps.add(tcp);
     }
@@ -121,7 +147,14 @@ export class DnsServer {
     ]);
   }
 
-  private onTcp(sock: Socket): void {
+  /** A query that threw (CoreDNS recovers a panicking plugin and counts it). */
+  private failed(what: string, e: unknown): void {
+    this.opts.metrics?.panic();
+    this.log(`${what}: ${(e as Error).message}`);
+  }
+
+  private onTcp(sock: Socket, server: string): void {
+    const origin: Origin = { server, ipv6: sock.remoteFamily === 'IPv6' };
     this.conns.add(sock);
     sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
     sock.on('close', () => this.conns.delete(sock));
@@ -134,51 +167,86 @@ export class DnsServer {
         if (buf.length < 2 + len) break;
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
-        void this.handle(msg, true).then(
+        void this.handle(msg, true, origin).then(
           (reply) => {
             if (!reply || sock.destroyed) return;
             const head = Buffer.alloc(2);
             head.writeUInt16BE(reply.length, 0);
             sock.write(Buffer.concat([head, reply]));
           },
-          (e: unknown) => this.log(`tcp query: ${(e as Error).message}`),
+          (e: unknown) => this.failed('tcp query', e),
         );
       }
     });
   }
 
-  /** One message in, one reply out (undefined: nothing to send, e.g. a response or garbage). */
-  async handle(msg: Buffer, tcp: boolean): Promise<Buffer | undefined> {
+  /**
+   * One message in, one reply out (undefined: nothing to send, e.g. a response or garbage), counted in the metrics
+   * under `origin` (default: this server's own listener over IPv4).
+   */
+  async handle(msg: Buffer, tcp: boolean, origin?: Origin): Promise<Buffer | undefined> {
+    const began = process.hrtime.bigint();
+    const out = await this.respond(msg, tcp);
+    const m = this.opts.metrics;
+    if (m && out.reply) {
+      m.query({
+        server: origin?.server ?? serverLabel({ address: this.opts.host, port: this.boundPort }),
+        proto: tcp ? 'tcp' : 'udp',
+        ipv6: origin?.ipv6 ?? false,
+        ...(out.question ? { question: out.question } : {}),
+        dnssecOk: out.dnssecOk ?? false,
+        rcode: replyRcode(out.reply),
+        plugin: out.plugin,
+        requestBytes: msg.length,
+        responseBytes: out.reply.length,
+        seconds: Number(process.hrtime.bigint() - began) / 1e9,
+      });
+    }
+    return out.reply;
+  }
+
+  private async respond(msg: Buffer, tcp: boolean): Promise<Outcome> {
     let query: DecodedPacket;
     try {
       query = dnsPacket.decode(msg) as DecodedPacket;
     } catch {
-      if (msg.length < 12 || (msg.readUInt16BE(2) & 0x8000) !== 0) return undefined;
-      return this.encode({ id: msg.readUInt16BE(0), rd: false, questions: [], rcode: 'FORMERR', authoritative: false, answers: [], authorities: [], additionals: [], edns: false }, tcp, 512);
+      if (msg.length < 12 || (msg.readUInt16BE(2) & 0x8000) !== 0) return { plugin: '' };
+      return { plugin: '', reply: this.encode({ id: msg.readUInt16BE(0), rd: false, questions: [], rcode: 'FORMERR', authoritative: false, answers: [], authorities: [], additionals: [], edns: false }, tcp, 512) };
     }
-    if (query.type === 'response') return undefined;
+    if (query.type === 'response') return { plugin: '' };
     const id = query.id ?? 0;
     const rd = ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) !== 0;
-    const opt = (query.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
+    const opt = (query.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize?: number; flag_do?: boolean } | undefined;
     const maxUdp = Math.min(4096, Math.max(512, opt?.udpPayloadSize ?? 512));
     const questions = query.questions ?? [];
     const base = { id, rd, questions, edns: !!opt };
-    if (query.opcode && query.opcode !== 'QUERY') return this.encode({ ...base, rcode: 'NOTIMP', authoritative: false, answers: [], authorities: [], additionals: [] }, tcp, maxUdp);
-    if (questions.length !== 1) return this.encode({ ...base, rcode: 'FORMERR', authoritative: false, answers: [], authorities: [], additionals: [] }, tcp, maxUdp);
+    const empty = { authoritative: false, answers: [], authorities: [], additionals: [] };
+    if (query.opcode && query.opcode !== 'QUERY') return { plugin: '', reply: this.encode({ ...base, ...empty, rcode: 'NOTIMP' }, tcp, maxUdp) };
+    if (questions.length !== 1) return { plugin: '', reply: this.encode({ ...base, ...empty, rcode: 'FORMERR' }, tcp, maxUdp) };
 
-    const res = this.opts.answer(questions[0]!);
+    const question = questions[0]!;
+    const dnssecOk = !!opt?.flag_do;
+    const res = this.opts.answer(question);
     if (res.forward) {
-      if (this.opts.upstreams.length === 0) return this.encode({ ...base, rcode: 'REFUSED', authoritative: false, answers: [], authorities: [], additionals: [] }, tcp, maxUdp);
+      // No forwarder: the end of CoreDNS's plugin chain, where the server itself refuses.
+      if (this.opts.upstreams.length === 0) return { question, dnssecOk, plugin: '', reply: this.encode({ ...base, ...empty, rcode: 'REFUSED' }, tcp, maxUdp) };
       try {
-        return await forward(msg, this.opts.upstreams, tcp, this.opts.forwardTimeoutMs ?? 2000);
+        return { question, dnssecOk, plugin: 'forward', reply: await this.forward(msg, tcp) };
       } catch (e) {
-        this.log(`forwarding ${questions[0]!.name} ${questions[0]!.type}: ${(e as Error).message}`);
-        return this.encode({ ...base, rcode: 'SERVFAIL', authoritative: false, answers: [], authorities: [], additionals: [] }, tcp, maxUdp);
+        this.log(`forwarding ${question.name} ${question.type}: ${(e as Error).message}`);
+        return { question, dnssecOk, plugin: 'forward', reply: this.encode({ ...base, ...empty, rcode: 'SERVFAIL' }, tcp, maxUdp) };
       }
     }
     const answers = [...res.answers];
     if (res.chase) answers.push(...(await this.chase(res.chase.name, res.chase.type, tcp)));
-    return this.encode({ ...base, rcode: res.rcode, authoritative: res.authoritative, answers, authorities: res.authorities, additionals: res.additionals }, tcp, maxUdp);
+    return { question, dnssecOk, plugin: 'kubernetes', reply: this.encode({ ...base, rcode: res.rcode, authoritative: res.authoritative, answers, authorities: res.authorities, additionals: res.additionals }, tcp, maxUdp) };
+  }
+
+  /** Relays a query to the upstreams, each exchange counted per upstream. */
+  private forward(msg: Buffer, tcp: boolean): Promise<Buffer> {
+    const m = this.opts.metrics;
+    const observe = m ? (up: Upstream, reply: Buffer | undefined, seconds: number) => m.upstream(upstreamString(up), reply ? replyRcode(reply) : undefined, seconds) : undefined;
+    return forward(msg, this.opts.upstreams, tcp, this.opts.forwardTimeoutMs ?? 2000, observe);
   }
 
   /** The records of a CNAME target: from the cluster records when ours, else from the upstreams (best effort). */
@@ -188,7 +256,7 @@ export class DnsServer {
     if (this.opts.upstreams.length === 0) return [];
     try {
       const q = dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type, class: 'IN' }] });
-      const reply = dnsPacket.decode(await forward(q, this.opts.upstreams, tcp, this.opts.forwardTimeoutMs ?? 2000));
+      const reply = dnsPacket.decode(await this.forward(q, tcp));
       return reply.answers ?? [];
     } catch {
       return [];

@@ -115,14 +115,26 @@ function exchangeTcp(msg: Buffer, up: Upstream, timeoutMs: number): Promise<Buff
 
 /**
  * Asks the upstreams in order until one answers, over the transport the client used (a UDP client that gets a
- * truncated reply retries over TCP, which is then forwarded over TCP).
+ * truncated reply retries over TCP, which is then forwarded over TCP). `observe` hears of every exchange: its
+ * upstream, the reply (undefined: none came) and how long it took.
  */
-export async function forward(query: Buffer, upstreams: Upstream[], tcp: boolean, timeoutMs: number): Promise<Buffer> {
+export async function forward(
+  query: Buffer,
+  upstreams: Upstream[],
+  tcp: boolean,
+  timeoutMs: number,
+  observe?: (up: Upstream, reply: Buffer | undefined, seconds: number) => void,
+): Promise<Buffer> {
   let last: unknown = new Error('no upstream resolvers');
   for (const up of upstreams) {
+    const began = process.hrtime.bigint();
+    const took = () => Number(process.hrtime.bigint() - began) / 1e9;
     try {
-      return await exchange(query, up, tcp, timeoutMs);
+      const reply = await exchange(query, up, tcp, timeoutMs);
+      observe?.(up, reply, took());
+      return reply;
     } catch (e) {
+      observe?.(up, undefined, took());
       last = e;
     }
   }
