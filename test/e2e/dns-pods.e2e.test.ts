@@ -2,7 +2,8 @@
 // in a test host network namespace, driven by the real kubectl: the kube-dns endpoints point at the DNS listener on
 // the node's pod network gateway, and from inside a busybox pod (nameserver 10.43.0.10, DNATed there by the proxy)
 // nslookup resolves a Service by short name, svc.ns and FQDN, a headless Service to its ready pods, StatefulSet
-// pod names, SRV for a named port, ExternalName as a CNAME, NXDOMAIN for an unknown name; wget reaches kubia by name.
+// pod names, SRV for a named port, ExternalName as a CNAME, NXDOMAIN for an unknown name; wget reaches kubia by name;
+// CoreDNS's metrics answer at 10.43.0.10:9153/metrics and count the pod's queries.
 // Network rule: every packet stays inside the test host (no upstream resolver: --dns-upstream none).
 
 import assert from 'node:assert/strict';
@@ -104,7 +105,7 @@ test('kube-dns is selectorless; its endpoints are the DNS listener on the node\'
     const r = (await k.ok(['get', 'endpoints', '-n', 'kube-system', 'kube-dns', '-o', 'jsonpath={.subsets[*].addresses[*].ip}/{.subsets[*].ports[*].name}'])).stdout;
     return r.startsWith(gateway) ? r : undefined;
   }, 20_000, `kube-dns endpoints${srv.logTail()}`);
-  assert.equal(eps, `${gateway}/dns dns-tcp`);
+  assert.equal(eps, `${gateway}/dns dns-tcp metrics`);
   const slice = JSON.parse((await k.ok(['get', 'endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns', '-o', 'json'])).stdout).items;
   assert.equal(slice.length, 1);
   assert.equal(slice[0].metadata.labels['endpointslice.kubernetes.io/managed-by'], 'cluster-dns.k8ts.io');
@@ -165,4 +166,36 @@ test('SRV for a named port, ExternalName as a CNAME, NXDOMAIN for an unknown nam
   const missing = await inClient('nslookup', `nosuch.${ns}.svc.cluster.local`);
   assert.notEqual(missing.code, 0, missing.out);
   assert.match(missing.out, /NXDOMAIN/, missing.out);
+});
+
+/** The value of one sample line `name{labels} v` in a scrape (0 when absent). */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+test('CoreDNS metrics at kube-dns:9153/metrics from inside a pod count the query it just made', async () => {
+  const node = JSON.parse((await k.ok(['get', 'node', NODE, '-o', 'json'])).stdout);
+  const server = `dns://${node.spec.podCIDR.replace(/\.0\/24$/, '.1')}:53`;
+  const scrape = async (): Promise<string> => {
+    const r = await inClient('wget', '-qO-', 'http://10.43.0.10:9153/metrics');
+    assert.equal(r.code, 0, r.out);
+    return r.out;
+  };
+  const txt = `coredns_dns_requests_total{family="1",proto="udp",server="${server}",type="TXT",view="",zone="."}`;
+  const ok = `coredns_dns_responses_total{plugin="kubernetes",rcode="NOERROR",server="${server}",view="",zone="."}`;
+  const before = await scrape();
+  assert.match(before, /^# TYPE coredns_dns_requests_total counter$/m);
+  assert.match(before, /^coredns_build_info\{goversion="node[^"]+",revision="k8ts",version="[^"]+"\} 1$/m);
+  assert.match(before, /^coredns_panics_total 0$/m);
+  // Earlier tests' lookups went through the same listener: counted already.
+  assert.ok(sample(before, ok) > 0, before);
+  // A TXT query for an absolute name (no search-path expansion): the TXT counter grows by what this pod asked.
+  const q = await inClient('nslookup', '-type=txt', 'dns-version.cluster.local.');
+  assert.equal(q.code, 0, q.out);
+  assert.match(q.out, /1\.1\.0/, q.out);
+  const after = await scrape();
+  assert.ok(sample(after, txt) >= sample(before, txt) + 1, `TXT requests ${sample(before, txt)} → ${sample(after, txt)}\n${after}`);
+  assert.ok(sample(after, ok) > sample(before, ok));
+  assert.ok(sample(after, `coredns_dns_request_duration_seconds_count{server="${server}",view="",zone="."}`) > 0);
 });
