@@ -1,5 +1,5 @@
 // ClusterDNS (dns.ts) on the fake client with a test host as the node's network namespace: an old kube-dns Service
-// loses its CoreDNS selector; the node listener waits for its gateway address (the bridge comes with the first pod),
+// loses its CoreDNS selector; the node listener waits for its gateway address (the runtime's bridge, made late here),
 // then answers over UDP and TCP from inside the namespace, serves /metrics there counting those queries, and
 // publishes kube-dns endpoints (dns, dns-tcp, metrics), which stop() withdraws.
 

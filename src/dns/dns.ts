@@ -10,6 +10,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import type { KubeObject } from '../api/types.js';
 import { Informer } from '../client/informer.js';
 import { ApiError, type Client } from '../client/interface.js';
+import { podCidrGatewayPrefix } from '../runtime/cni/bridge.js';
 import { bindUdp, closeTcp, closeUdp, listenTcp } from '../runtime/netns-listen.js';
 import { KubeDnsEndpoints } from './endpoints.js';
 import { resolve, type DnsConfig } from './answer.js';
@@ -60,14 +61,7 @@ export interface NodeListenerOptions {
 
 /** The gateway the CNI bridge takes in a pod CIDR (host-local's default: the first address), IPv4 only. */
 export function podCidrGateway(cidr: string): string | undefined {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!m) return undefined;
-  const bits = Number(m[5]);
-  if (bits > 30) return undefined;
-  const n = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  const gw = ((n & mask) >>> 0) + 1;
-  return [gw >>> 24, (gw >>> 16) & 255, (gw >>> 8) & 255, gw & 255].join('.');
+  return podCidrGatewayPrefix(cidr)?.gateway;
 }
 
 /** The kube-dns Service k3s's CoreDNS manifest declares. */
@@ -204,20 +198,22 @@ export class ClusterDNS {
 
   /**
    * The node listener: waits for the node's pod CIDR, then binds UDP and TCP on its gateway in the node's network
-   * namespace (retrying while the address does not exist yet: the bridge appears with the first pod), serves them
-   * from `server` and publishes the address as this node's kube-dns endpoints.
+   * namespace (retrying while the address does not exist yet: the runtime makes the bridge with it when it learns the
+   * pod CIDR, before any pod, runtime/cni/bridge.ts), serves them from `server` and publishes the address as this
+   * node's kube-dns endpoints.
    */
   private async serveNode(server: DnsServer, node: NodeListenerOptions): Promise<void> {
     const port = node.port ?? 53;
     let ip = node.address;
-    for (let delay = 250; !ip && !this.stopped; delay = Math.min(delay * 2, 2000)) {
+    // Every 250 ms for the first 10 s (a fresh node gets its CIDR from node IPAM within a moment), then every 2 s.
+    for (let attempt = 0; !ip && !this.stopped; attempt++) {
       try {
         const n = (await this.client.get(NODES, undefined, node.name)) as { spec?: { podCIDR?: string } };
         ip = n.spec?.podCIDR ? podCidrGateway(n.spec.podCIDR) : undefined;
       } catch (e) {
         if (!(e instanceof ApiError && e.code === 404)) this.log(`node ${node.name}: ${(e as Error).message}`);
       }
-      if (!ip) await this.sleep(delay);
+      if (!ip) await this.sleep(attempt < 40 ? 250 : 2000);
     }
     let logged = '';
     let bound = 0;
@@ -241,7 +237,7 @@ export class ClusterDNS {
         break;
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        // EADDRNOTAVAIL: no bridge yet. Anything else is worth a line (once per distinct error).
+        // EADDRNOTAVAIL: no bridge yet (the agent is starting). Anything else is worth a line (once per distinct error).
         if (err.code !== 'EADDRNOTAVAIL' && err.message !== logged) this.log(`node listener ${ip}:${port}: ${err.message}`);
         logged = err.message;
         await this.sleep(err.code === 'EADDRNOTAVAIL' ? 250 : 2000);

@@ -42,6 +42,7 @@ import {
   type SandboxState,
   type StreamIO,
 } from '../interface.js';
+import { ensureBridge } from '../cni/bridge.js';
 import { bridgeConflist, Cni, loopbackConflist, podIps, type CniResult, type HostPortMapping, type NetConfList } from '../cni/cni.js';
 import { check, run, signalNumber, startDetached } from '../command.js';
 import { dialInNetns, pinNamespaces, releaseNamespaces } from '../netns.js';
@@ -286,6 +287,9 @@ export class RuncRuntime implements RuntimeService {
 
   async updateRuntimeConfig(config: { podCidr: string }): Promise<void> {
     this.podCidr = config.podCidr;
+    // The bridge and its gateway before any pod (cni/bridge.ts): what the node serves pods there (cluster DNS) is up
+    // for the first pod too, not only once its CNI ADD has made the bridge.
+    await ensureBridge({ bridge: this.opts.bridge ?? 'cni0', podCidr: config.podCidr, netns: this.opts.hostNetns });
   }
 
   // ---- paths and records ------------------------------------------------------------------------------------------
