@@ -1,5 +1,6 @@
 // The proxy contract, run against both backends for real inside a test host: ClusterIP spreading, ClientIP
-// affinity, endpoint removal, NodePort from another machine, LoadBalancer ingress IP, hairpin, cleanup on stop.
+// affinity, endpoint removal, NodePort from another machine, LoadBalancer ingress IP, hairpin, SCTP (ClusterIP and
+// NodePort, with real packets), cleanup on stop.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,6 +74,9 @@ for (const mode of ['nftables', 'iptables'] as ProxyMode[]) {
       // externalTrafficPolicy Local with its only endpoint on another node: external traffic has nowhere to go.
       client.seed('services', service('local', '10.43.0.105', { type: 'NodePort', externalTrafficPolicy: 'Local' }, { nodePort: 30081 }));
       client.seed('endpointslices', slice('local', [lab.pods[2]], 'node-b'));
+      // SCTP on 9999 → pod3:7777, as ClusterIP and NodePort.
+      client.seed('services', service('sctp', '10.43.0.106', { type: 'NodePort' }, { name: 'sig', port: 9999, protocol: 'SCTP', targetPort: 7777, nodePort: 30099 }));
+      client.seed('endpointslices', { ...slice('sctp', [lab.pods[2]]), ports: [{ name: 'sig', port: 7777, protocol: 'SCTP' }] } as KubeObject);
       proxy = new ServiceProxy({
         client,
         nodeName: 'node-a',
@@ -115,6 +119,18 @@ for (const mode of ['nftables', 'iptables'] as ProxyMode[]) {
     test('externalTrafficPolicy Local: no local endpoint refuses the node port, cluster traffic still flows', async () => {
       assert.match(await lab.get(lab.outside, `http://${lab.nodeIP}:30081/`), /^error/);
       assert.equal(await lab.get(lab.pods[0].ns, 'http://10.43.0.105/'), 'pod3');
+    });
+
+    test('SCTP: ClusterIP and NodePort traffic is DNATed to the endpoint (the rules are SCTP rules)', async () => {
+      const dump = await ruleDump(lab);
+      assert.match(dump, mode === 'nftables' ? /10\.43\.0\.106 \. sctp \. 9999/ : /-d 10\.43\.0\.106\/32 -p sctp .*-m sctp --dport 9999 /);
+      assert.match(dump, mode === 'nftables' ? /meta l4proto sctp dnat to 10\.244\.0\.13:7777/ : /-p sctp .*-m sctp -j DNAT --to-destination 10\.244\.0\.13:7777/);
+      const [p1, , p3] = lab.pods;
+      assert.deepEqual(await lab.sctp(p1.ns, '10.43.0.106', 9999, p3.ns), { src: p1.ip, dst: p3.ip, sport: 40000, dport: 7777 });
+      // From another machine through the node port: masqueraded (fully random: a new source port) to the bridge address.
+      const viaNodePort = await lab.sctp(lab.outside, lab.nodeIP, 30099, p3.ns);
+      assert.ok(typeof viaNodePort !== 'string', viaNodePort as string);
+      assert.deepEqual({ ...viaNodePort, sport: 0 }, { src: '10.244.0.1', dst: p3.ip, sport: 0, dport: 7777 });
     });
 
     test('a service without endpoints is rejected, not left hanging', async () => {

@@ -1,6 +1,7 @@
 // Test and bench helpers for the proxy: a test host with a bridge, pod network namespaces running busybox httpd,
 // and an "outside" namespace standing for another machine on the node's network. Everything lives in namespaces
-// created here and is torn down by destroy().
+// created here and is torn down by destroy(). SCTP is probed with raw sockets (Debian's python3): the kernel here has
+// SCTP conntrack and NAT but no SCTP socket protocol (CONFIG_IP_SCTP unset), so an INIT is written by hand.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,41 @@ export interface Pod {
   ip: string;
 }
 
+export interface SctpSeen {
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+}
+
+/** Prints "ready", then the addresses and ports of the first SCTP packet this namespace receives (a raw socket). */
+const SCTP_LISTEN = `
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 132)
+print("ready", flush=True)
+pkt = s.recv(65535)
+ihl = (pkt[0] & 15) * 4
+sport, dport = struct.unpack("!HH", pkt[ihl:ihl + 4])
+print(socket.inet_ntoa(pkt[12:16]), socket.inet_ntoa(pkt[16:20]), sport, dport, flush=True)
+`;
+
+/** Sends one SCTP INIT (CRC32c-checksummed, as conntrack verifies it) to argv[1]:argv[2] from port 40000. */
+const SCTP_SEND = `
+import socket, struct, sys
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+init = struct.pack("!BBHIIHHI", 1, 0, 20, 0x1234ABCD, 65536, 1, 1, 1)
+head = struct.pack("!HHII", 40000, int(sys.argv[2]), 0, 0)
+pkt = head + init
+pkt = pkt[:8] + struct.pack("<I", crc32c(pkt)) + pkt[12:]
+socket.socket(socket.AF_INET, socket.SOCK_RAW, 132).sendto(pkt, (sys.argv[1], 0))
+`;
+
 export interface ProxyLab {
   host: TestHost;
   /** The node's address on its "LAN" (the test host side of the veth to `outside`). */
@@ -23,6 +59,11 @@ export interface ProxyLab {
   pods: Pod[];
   /** One HTTP GET from inside network namespace `ns`: the body, or an error string. */
   get(ns: string, url: string): Promise<string>;
+  /**
+   * An SCTP INIT from `fromNs` to dst:port (sent a few times) and the first SCTP packet namespace `toNs` receives
+   * (addresses and ports as it arrived there), or an error string when none came within 3 s.
+   */
+  sctp(fromNs: string, dst: string, port: number, toNs: string): Promise<SctpSeen | string>;
   destroy(): Promise<void>;
 }
 
@@ -82,11 +123,41 @@ export async function createProxyLab(count: number): Promise<ProxyLab> {
       const r = await run('ip', ['netns', 'exec', ns, bb, 'wget', '-q', '-O', '-', url], { timeoutMs: 3000 });
       return r.code === 0 ? r.stdout.trim() : `error: ${r.stderr.trim() || r.code}`;
     };
+    const sctp = async (fromNs: string, dst: string, port: number, toNs: string): Promise<SctpSeen | string> => {
+      const listener = spawn('ip', ['netns', 'exec', toNs, '/usr/bin/python3', '-c', SCTP_LISTEN], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      listener.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<void>((r) => listener.on('close', () => r()));
+      try {
+        const ready = new Promise<boolean>((r) => {
+          listener.stdout!.on('data', (d: Buffer) => {
+            out += d.toString();
+            if (out.startsWith('ready\n')) r(true);
+          });
+          void exited.then(() => r(false));
+        });
+        if (!(await ready)) return `error: sctp listener: ${err.trim()}`;
+        const until = Date.now() + 3000;
+        while (Date.now() < until && out.split('\n').length < 3) {
+          const sent = await run('ip', ['netns', 'exec', fromNs, '/usr/bin/python3', '-c', SCTP_SEND, dst, String(port)], { timeoutMs: 3000 });
+          if (sent.code !== 0) return `error: sctp send: ${sent.stderr.trim()}`;
+          for (let i = 0; i < 10 && out.split('\n').length < 3; i++) await new Promise((r) => setTimeout(r, 30));
+        }
+        const line = out.split('\n')[1];
+        if (!line) return 'error: no SCTP packet arrived';
+        const [src, dstSeen, sport, dport] = line.trim().split(' ');
+        return { src: src!, dst: dstSeen!, sport: Number(sport), dport: Number(dport) };
+      } finally {
+        listener.kill('SIGKILL');
+        await exited;
+      }
+    };
     // httpd is up once every pod answers on its own address.
     for (const p of pods) {
       for (let i = 0; i < 50 && (await get(p.ns, `http://${p.ip}:8080/`)) !== p.name; i++) await new Promise((r) => setTimeout(r, 50));
     }
-    return { host, nodeIP: '192.168.77.2', outside, pods, get, destroy };
+    return { host, nodeIP: '192.168.77.2', outside, pods, get, sctp, destroy };
   } catch (e) {
     await destroy();
     throw e;
