@@ -1,6 +1,7 @@
 // The proxy contract, run against both backends for real inside a test host: ClusterIP spreading, ClientIP
 // affinity, endpoint removal, NodePort from another machine, LoadBalancer ingress IP, hairpin, SCTP (ClusterIP and
-// NodePort, with real packets), cleanup on stop.
+// NodePort, with real packets), loadBalancerSourceRanges (sources outside dropped at the load-balancer IP only),
+// cleanup on stop.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +75,12 @@ for (const mode of ['nftables', 'iptables'] as ProxyMode[]) {
       // externalTrafficPolicy Local with its only endpoint on another node: external traffic has nowhere to go.
       client.seed('services', service('local', '10.43.0.105', { type: 'NodePort', externalTrafficPolicy: 'Local' }, { nodePort: 30081 }));
       client.seed('endpointslices', slice('local', [lab.pods[2]], 'node-b'));
+      // Two LoadBalancers on the node address with source ranges: the "outside" LAN only, and pod1 only.
+      const lb = { status: { loadBalancer: { ingress: [{ ip: lab.nodeIP, ipMode: 'VIP' }] } } };
+      client.seed('services', { ...service('fw-lan', '10.43.0.107', { type: 'LoadBalancer', loadBalancerSourceRanges: ['192.168.77.0/24'] }, { port: 81, nodePort: 30091 }), ...lb });
+      client.seed('endpointslices', slice('fw-lan', [p2]));
+      client.seed('services', { ...service('fw-pod', '10.43.0.108', { type: 'LoadBalancer', loadBalancerSourceRanges: [' 10.244.0.11/32'] }, { port: 82, nodePort: 30092 }), ...lb });
+      client.seed('endpointslices', slice('fw-pod', [p2]));
       // SCTP on 9999 → pod3:7777, as ClusterIP and NodePort.
       client.seed('services', service('sctp', '10.43.0.106', { type: 'NodePort' }, { name: 'sig', port: 9999, protocol: 'SCTP', targetPort: 7777, nodePort: 30099 }));
       client.seed('endpointslices', { ...slice('sctp', [lab.pods[2]]), ports: [{ name: 'sig', port: 7777, protocol: 'SCTP' }] } as KubeObject);
@@ -119,6 +126,18 @@ for (const mode of ['nftables', 'iptables'] as ProxyMode[]) {
     test('externalTrafficPolicy Local: no local endpoint refuses the node port, cluster traffic still flows', async () => {
       assert.match(await lab.get(lab.outside, `http://${lab.nodeIP}:30081/`), /^error/);
       assert.equal(await lab.get(lab.pods[0].ns, 'http://10.43.0.105/'), 'pod3');
+    });
+
+    test('loadBalancerSourceRanges: other sources are dropped at the load-balancer IP; NodePort and ClusterIP stay open', async () => {
+      const [p1, , p3] = lab.pods;
+      assert.equal(await lab.get(lab.outside, `http://${lab.nodeIP}:81/`), 'pod2', 'the LAN is in range');
+      assert.match(await lab.get(p1.ns, `http://${lab.nodeIP}:81/`), /^error/, 'a pod is not');
+      assert.equal(await lab.get(p1.ns, `http://${lab.nodeIP}:82/`), 'pod2', 'pod1 is in range');
+      assert.match(await lab.get(lab.outside, `http://${lab.nodeIP}:82/`), /^error/, 'the LAN is not');
+      assert.equal(await lab.get(lab.outside, `http://${lab.nodeIP}:30092/`), 'pod2', 'node ports are not filtered');
+      assert.equal(await lab.get(p3.ns, 'http://10.43.0.108:82/'), 'pod2', 'cluster IPs are not filtered');
+      assert.match(await ruleDump(lab), mode === 'nftables' ? /ip saddr != 10\.244\.0\.11 drop|ip saddr != \{ 10\.244\.0\.11 \} drop/ : /-A KUBE-PROXY-FIREWALL .*-d 192\.168\.77\.2\/32 -p tcp .*--dport 82 -j DROP/);
+      assert.deepEqual(errors, []);
     });
 
     test('SCTP: ClusterIP and NodePort traffic is DNATed to the endpoint (the rules are SCTP rules)', async () => {

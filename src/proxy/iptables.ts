@@ -1,15 +1,17 @@
 // The iptables data plane (--proxy-mode iptables), shaped like upstream's iptables proxy: KUBE-SERVICES and
 // KUBE-NODEPORTS dispatch to KUBE-SVC-/KUBE-EXT- chains that pick a KUBE-SEP- chain with `statistic --mode random`,
 // `recent` lists for ClientIP affinity, KUBE-MARK-MASQ/KUBE-POSTROUTING for masquerade, REJECT in filter for
-// services without endpoints. Applied with `iptables-restore --noflush`: top-level chains in full, per-service
+// services without endpoints, and load-balancer source ranges as upstream does them: KUBE-FW- chains DNAT only
+// allowed sources, and KUBE-PROXY-FIREWALL drops new connections still addressed to the load-balancer IP. Applied with `iptables-restore --noflush`: top-level chains in full, per-service
 // chains only when they changed.
 
 import { run } from '../runtime/command.js';
 import { diffFragments, FragmentCache, MASQ_MARK, type Backend, type Fragment, type SyncResult } from './backend.js';
-import { chainHash, clusterEndpoints, externalEndpoints, type Endpoint, type ServicePortRule } from './model.js';
+import { chainHash, clusterEndpoints, externalEndpoints, firewallSources, type Endpoint, type ServicePortRule } from './model.js';
 
 export const serviceChain = (r: ServicePortRule): string => `KUBE-SVC-${chainHash(r.key)}`;
 export const externalChain = (r: ServicePortRule): string => `KUBE-EXT-${chainHash(r.key)}`;
+export const firewallChain = (r: ServicePortRule): string => `KUBE-FW-${chainHash(r.key)}`;
 export const endpointChain = (r: ServicePortRule, e: Endpoint): string => `KUBE-SEP-${chainHash(`${r.key}|${e.ip}:${e.port}|${r.affinitySeconds ?? ''}`)}`;
 
 const mark = `0x${MASQ_MARK.toString(16)}`;
@@ -24,6 +26,10 @@ export const JUMPS: Array<[string, string, string[]]> = [
   ['filter', 'FORWARD', ['-m', 'comment', '--comment', 'k8ts service portals', '-j', 'KUBE-SERVICES']],
   ['filter', 'FORWARD', ['-m', 'comment', '--comment', 'k8ts externally-visible service portals', '-j', 'KUBE-EXTERNAL-SERVICES']],
   ['filter', 'OUTPUT', ['-m', 'comment', '--comment', 'k8ts service portals', '-j', 'KUBE-SERVICES']],
+  // Inserted last, so first in their chains: a dropped source is not rejected by the rules above first.
+  ['filter', 'INPUT', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'k8ts load balancer firewall', '-j', 'KUBE-PROXY-FIREWALL']],
+  ['filter', 'FORWARD', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'k8ts load balancer firewall', '-j', 'KUBE-PROXY-FIREWALL']],
+  ['filter', 'OUTPUT', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'k8ts load balancer firewall', '-j', 'KUBE-PROXY-FIREWALL']],
 ];
 
 function spread(r: ServicePortRule, chain: string, eps: readonly Endpoint[]): string[] {
@@ -45,9 +51,10 @@ function spread(r: ServicePortRule, chain: string, eps: readonly Endpoint[]): st
 
 /**
  * One service port: its own nat chains (rendered in full) and its lines in the shared chains, as
- * `<table>|<chain>|<rule args>` entries that the top-level chains are rebuilt from.
+ * `<table>|<chain>|<rule args>` entries that the top-level chains are rebuilt from; `nodeIPs` decide whether the
+ * node itself passes a load-balancer firewall (model.ts firewallSources).
  */
-export function renderFragment(r: ServicePortRule): Fragment {
+export function renderFragment(r: ServicePortRule, nodeIPs: readonly string[] = []): Fragment {
   const chains = new Map<string, string[]>();
   const entries: string[] = [];
   const p = proto(r);
@@ -77,10 +84,18 @@ export function renderFragment(r: ServicePortRule): Fragment {
         ]
       : [`-A ${ext} ${c} -j KUBE-MARK-MASQ`, ...spread(r, ext, external)];
     chains.set(ext, rules);
+    const firewalled = r.sourceRanges?.length ? new Set(r.loadBalancerIPs ?? []) : new Set<string>();
+    if (firewalled.size > 0) {
+      const fw = firewallChain(r);
+      chains.set(fw, firewallSources(r, nodeIPs).map((src) => `-A ${fw} ${c} -s ${src} -j ${ext}`));
+    }
     for (const ip of r.externalIPs) {
       const match = `-d ${ip}/32 -p ${p} -m ${p} --dport ${r.port}`;
-      if (external.length > 0) entries.push(`nat|KUBE-SERVICES|${c} ${match} -j ${ext}`);
+      // Load-balancer IPs with source ranges go through the firewall chain; what it does not DNAT is dropped below.
+      const to = firewalled.has(ip) ? firewallChain(r) : ext;
+      if (external.length > 0) entries.push(`nat|KUBE-SERVICES|${c} ${match} -j ${to}`);
       else entries.push(`filter|KUBE-EXTERNAL-SERVICES|-m comment --comment "${r.key} has no endpoints" ${match} -j REJECT`);
+      if (firewalled.has(ip)) entries.push(`filter|KUBE-PROXY-FIREWALL|-m comment --comment "${r.key} traffic not accepted by ${firewallChain(r)}" ${match} -j DROP`);
     }
     if (r.nodePort !== undefined) {
       const match = `-p ${p} -m ${p} --dport ${r.nodePort}`;
@@ -97,7 +112,7 @@ export function transition(prev: ReadonlyMap<string, Fragment>, next: ReadonlyMa
   const { changed, removed } = diffFragments(before, next);
   const top: Record<'nat' | 'filter', Record<string, string[]>> = {
     nat: { 'KUBE-SERVICES': [], 'KUBE-NODEPORTS': [], 'KUBE-POSTROUTING': [], 'KUBE-MARK-MASQ': [] },
-    filter: { 'KUBE-SERVICES': [], 'KUBE-EXTERNAL-SERVICES': [], 'KUBE-NODEPORTS': [] },
+    filter: { 'KUBE-SERVICES': [], 'KUBE-EXTERNAL-SERVICES': [], 'KUBE-NODEPORTS': [], 'KUBE-PROXY-FIREWALL': [] },
   };
   for (const f of next.values()) {
     for (const e of f.entries) {
@@ -164,7 +179,7 @@ export class IptablesBackend implements Backend {
   }
 
   async sync(rules: readonly ServicePortRule[]): Promise<SyncResult> {
-    const next = this.fragments.render(rules, renderFragment);
+    const next = this.fragments.render(rules, (r) => renderFragment(r, this.opts.nodeIPs));
     const full = this.needFull;
     if (full && !this.hooked) await this.removeStale();
     const { script, changed } = transition(this.applied, next, this.opts.nodeIPs, full);
@@ -188,7 +203,7 @@ export class IptablesBackend implements Backend {
   /** Chains a previous run left behind (KUBE-SVC/EXT/SEP not in this run's state), removed before a full sync. */
   private async removeStale(): Promise<void> {
     const saved = await this.ipt(['iptables-save', '-t', 'nat']);
-    const stale = [...saved.stdout.matchAll(/^:(KUBE-(?:SVC|EXT|SEP)-[A-Z2-7]{16}) /gm)].map((m) => m[1]);
+    const stale = [...saved.stdout.matchAll(/^:(KUBE-(?:SVC|EXT|SEP|FW)-[A-Z2-7]{16}) /gm)].map((m) => m[1]);
     if (stale.length === 0) return;
     const script = ['*nat', ...stale.map((c) => `:${c} - [0:0]`), ':KUBE-SERVICES - [0:0]', ':KUBE-NODEPORTS - [0:0]', ...stale.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
     await this.ipt(['iptables-restore', '--noflush', '-w', '5'], script);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../api/types.js';
-import { clusterEndpoints, desiredRules, externalEndpoints, type ServicePortRule } from './model.js';
+import { cidrContains, clusterEndpoints, desiredRules, externalEndpoints, firewallSources, normalizeCidrs, type ServicePortRule } from './model.js';
 import * as nft from './nftables.js';
 import * as ipt from './iptables.js';
 import type { Fragment } from './backend.js';
@@ -172,4 +172,55 @@ test('iptables: statistic probabilities, affinity, incremental chain deletes', (
   assert.doesNotMatch(unchanged.script, /KUBE-SEP/);
   const empty = ipt.renderFragment(rule({ endpoints: [] }));
   assert.deepEqual(empty.entries, ['filter|KUBE-SERVICES|-m comment --comment "ns/a:http/TCP has no endpoints" -d 10.43.0.5/32 -p tcp -m tcp --dport 80 -j REJECT']);
+});
+
+test('loadBalancerSourceRanges: normalized IPv4 ranges guarding only the load-balancer ingress IPs of a LoadBalancer', () => {
+  assert.deepEqual(normalizeCidrs([' 10.1.2.3/8', '10.0.0.0/8', '10.9.0.0/16', '192.168.1.0/24', 'fd00::/8', 'nonsense', '1.2.3.4', '0.0.0.0/0']), ['0.0.0.0/0']);
+  assert.deepEqual(normalizeCidrs(['192.168.1.0/24', '10.9.0.0/16', '10.9.1.0/24', '10.1.2.3/32']), ['10.1.2.3/32', '10.9.0.0/16', '192.168.1.0/24']);
+  assert.ok(cidrContains('192.168.77.0/24', '192.168.77.2'));
+  assert.ok(!cidrContains('192.168.77.0/30', '192.168.77.4'));
+
+  const ingress = { loadBalancer: { ingress: [{ ip: '192.168.1.5' }] } };
+  const [lb, np, noRanges] = desiredRules(
+    [
+      svc('a', { type: 'LoadBalancer', externalIPs: ['192.0.2.9'], loadBalancerSourceRanges: ['10.0.0.0/8', '10.1.0.0/16'] }, ingress),
+      svc('b', { type: 'NodePort', clusterIP: '10.43.0.6', clusterIPs: ['10.43.0.6'], externalIPs: ['192.0.2.8'], loadBalancerSourceRanges: ['10.0.0.0/8'] }, ingress),
+      svc('c', { type: 'LoadBalancer', clusterIP: '10.43.0.7', clusterIPs: ['10.43.0.7'], ports: [{ name: 'http', port: 81 }], loadBalancerSourceRanges: [] }, ingress),
+    ],
+    [],
+    'me',
+  );
+  assert.deepEqual([lb!.externalIPs, lb!.loadBalancerIPs, lb!.sourceRanges], [['192.0.2.9', '192.168.1.5'], ['192.168.1.5'], ['10.0.0.0/8']]);
+  assert.deepEqual([np!.loadBalancerIPs, np!.sourceRanges], [undefined, undefined], 'not a LoadBalancer: no firewall');
+  assert.deepEqual([noRanges!.loadBalancerIPs, noRanges!.sourceRanges], [undefined, undefined], 'an empty list allows all');
+  // The load-balancer IP lost to another service on the same port takes its firewall with it.
+  const [, second] = desiredRules(
+    [svc('a', { type: 'LoadBalancer' }, ingress), svc('b', { type: 'LoadBalancer', clusterIP: '10.43.0.6', clusterIPs: ['10.43.0.6'], loadBalancerSourceRanges: ['10.0.0.0/8'] }, ingress)],
+    [],
+    'me',
+  );
+  assert.deepEqual([second!.externalIPs, second!.loadBalancerIPs, second!.sourceRanges], [[], undefined, undefined]);
+  // The node passes its own firewall (source: the load-balancer IP) when a range holds one of its addresses.
+  assert.deepEqual(firewallSources(lb!, ['192.168.1.5']), ['10.0.0.0/8']);
+  assert.deepEqual(firewallSources(lb!, ['10.0.0.7']), ['10.0.0.0/8', '192.168.1.5/32']);
+});
+
+test('load-balancer firewall rendering: nft verdict map to a drop chain; iptables KUBE-FW- then KUBE-PROXY-FIREWALL DROP', () => {
+  const r = rule({ externalIPs: ['192.0.2.9', '192.168.1.5'], loadBalancerIPs: ['192.168.1.5'], sourceRanges: ['10.0.0.0/8', '172.16.0.0/12'] });
+  const f = nft.renderFragment(r);
+  assert.deepEqual(f.chains.get(nft.firewallChain(r)), ['ip saddr != { 10.0.0.0/8, 172.16.0.0/12 } drop']);
+  assert.deepEqual(f.entries.filter((e) => e.startsWith('firewall-ips')), [`firewall-ips|192.168.1.5 . tcp . 80|goto ${nft.firewallChain(r)}`]);
+  assert.equal(nft.renderFragment(rule({ externalIPs: ['192.168.1.5'] })).chains.has(nft.firewallChain(r)), false);
+  assert.match(nft.transition(new Map(), frags(nft.renderFragment, r), [], true).script, /add rule ip k8ts-proxy filter-prerouting ct state new jump firewall-check/);
+
+  const i = ipt.renderFragment(r, ['10.3.3.3']);
+  const fw = ipt.firewallChain(r);
+  assert.deepEqual(i.chains.get(fw), [
+    `-A ${fw} -m comment --comment "ns/a:http/TCP" -s 10.0.0.0/8 -j ${ipt.externalChain(r)}`,
+    `-A ${fw} -m comment --comment "ns/a:http/TCP" -s 172.16.0.0/12 -j ${ipt.externalChain(r)}`,
+    `-A ${fw} -m comment --comment "ns/a:http/TCP" -s 192.168.1.5/32 -j ${ipt.externalChain(r)}`,
+  ]);
+  assert.ok(i.entries.includes(`nat|KUBE-SERVICES|-m comment --comment "ns/a:http/TCP" -d 192.168.1.5/32 -p tcp -m tcp --dport 80 -j ${fw}`));
+  assert.ok(i.entries.includes(`nat|KUBE-SERVICES|-m comment --comment "ns/a:http/TCP" -d 192.0.2.9/32 -p tcp -m tcp --dport 80 -j ${ipt.externalChain(r)}`), 'externalIPs are not filtered');
+  assert.ok(i.entries.includes(`filter|KUBE-PROXY-FIREWALL|-m comment --comment "ns/a:http/TCP traffic not accepted by ${fw}" -d 192.168.1.5/32 -p tcp -m tcp --dport 80 -j DROP`));
 });

@@ -1,5 +1,6 @@
 // The proxy's desired state, pure: Services and EndpointSlices reduced to one rule per service port (its virtual
-// addresses, node port, affinity, traffic policies and the ready endpoints behind it). Both backends render this.
+// addresses, node port, affinity, traffic policies, load-balancer source ranges and the ready endpoints behind it).
+// Both backends render this.
 
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../api/types.js';
@@ -27,6 +28,13 @@ export interface ServicePortRule {
   nodePort?: number;
   /** status.loadBalancer.ingress IPs (ipMode VIP or unset) and spec.externalIPs: external traffic. */
   externalIPs: string[];
+  /**
+   * spec.loadBalancerSourceRanges (IPv4, normalized: network addresses, none inside another, sorted) and the
+   * load-balancer ingress IPs among externalIPs they guard: traffic to those from other sources is dropped. Both
+   * absent (or empty): no firewall, every source allowed. NodePorts and spec.externalIPs are never filtered.
+   */
+  sourceRanges?: string[];
+  loadBalancerIPs?: string[];
   /** sessionAffinity ClientIP timeout in seconds; undefined for None. */
   affinitySeconds?: number;
   externalLocal: boolean;
@@ -78,6 +86,8 @@ export function desiredRules(services: readonly KubeObject[], slices: readonly K
       .filter((i: { ip?: string; ipMode?: string }) => isV4(i.ip) && (i.ipMode === undefined || i.ipMode === 'VIP'))
       .map((i: { ip: string }) => i.ip);
     const externalIPs = [...new Set([...((spec.externalIPs ?? []) as unknown[]).filter(isV4), ...(spec.type === 'LoadBalancer' ? lbIPs : [])])].sort();
+    const sourceRanges = spec.type === 'LoadBalancer' ? normalizeCidrs(Array.isArray(spec.loadBalancerSourceRanges) ? spec.loadBalancerSourceRanges : []) : [];
+    const firewall = sourceRanges.length > 0 && lbIPs.length > 0 ? { sourceRanges, lbIPs: [...new Set(lbIPs)].sort() } : undefined;
     const affinitySeconds =
       spec.sessionAffinity === 'ClientIP' ? Number(spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS) : undefined;
     for (const p of (spec.ports ?? []) as Array<Record<string, any>>) {
@@ -104,7 +114,8 @@ export function desiredRules(services: readonly KubeObject[], slices: readonly K
         clusterIPs: ips,
         port: Number(p.port),
         nodePort: hasNodePort ? p.nodePort : undefined,
-        externalIPs,
+        externalIPs: [...externalIPs],
+        ...(firewall ? { sourceRanges: firewall.sourceRanges, loadBalancerIPs: firewall.lbIPs } : {}),
         affinitySeconds,
         externalLocal: spec.externalTrafficPolicy === 'Local',
         internalLocal: spec.internalTrafficPolicy === 'Local',
@@ -130,8 +141,70 @@ function dropConflicts(rules: ServicePortRule[]): ServicePortRule[] {
       claimed.add(k);
       return true;
     });
+    if (r.loadBalancerIPs) {
+      const kept = r.loadBalancerIPs.filter((ip) => r.externalIPs.includes(ip));
+      if (kept.length > 0) r.loadBalancerIPs = kept;
+      else {
+        delete r.loadBalancerIPs;
+        delete r.sourceRanges;
+      }
+    }
   }
   return rules;
+}
+
+/** An IPv4 CIDR as [network, prefix], host bits cleared (upstream parses them sloppily too); undefined if not one. */
+function parseCidr(s: unknown): [number, number] | undefined {
+  if (typeof s !== 'string') return undefined;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s.trim());
+  if (!m) return undefined;
+  const o = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (bits > 32 || o.some((x) => x > 255)) return undefined;
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return [((((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0) & mask) >>> 0, bits];
+}
+
+const cidrString = ([n, bits]: [number, number]): string => `${[n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')}/${bits}`;
+
+/** Whether the IPv4 address `ip` lies in `cidr`. */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const c = parseCidr(cidr);
+  const a = parseCidr(`${ip}/32`);
+  if (!c || !a) return false;
+  const mask = c[1] === 0 ? 0 : (0xffffffff << (32 - c[1])) >>> 0;
+  return ((a[0] & mask) >>> 0) === c[0];
+}
+
+/**
+ * loadBalancerSourceRanges as rules can use them: IPv4 CIDRs only (others, and IPv6, skipped as kube-proxy filters
+ * by family), host bits cleared, duplicates and ranges inside another dropped (an nft interval set refuses
+ * overlaps), in address order.
+ */
+export function normalizeCidrs(list: readonly unknown[]): string[] {
+  const parsed = list.map(parseCidr).filter((c): c is [number, number] => c !== undefined);
+  parsed.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const out: Array<[number, number]> = [];
+  for (const c of parsed) {
+    const last = out.at(-1);
+    if (last) {
+      const mask = last[1] === 0 ? 0 : (0xffffffff << (32 - last[1])) >>> 0;
+      if (((c[0] & mask) >>> 0) === last[0]) continue; // inside (or equal to) the previous range
+    }
+    out.push(c);
+  }
+  return out.map(cidrString);
+}
+
+/**
+ * The sources a load-balancer firewall lets through: the ranges, plus the load-balancer IPs themselves when a range
+ * holds one of the node's addresses (the node reaching its own load-balancer address uses it as the source), as
+ * kube-proxy's allowFromNode.
+ */
+export function firewallSources(r: ServicePortRule, nodeIPs: readonly string[]): string[] {
+  const ranges = r.sourceRanges ?? [];
+  const fromNode = nodeIPs.some((ip) => ranges.some((c) => cidrContains(c, ip)));
+  return fromNode ? normalizeCidrs([...ranges, ...(r.loadBalancerIPs ?? []).map((ip) => `${ip}/32`)]) : ranges;
 }
 
 function compareEndpoints(a: Endpoint, b: Endpoint): number {

@@ -1,10 +1,12 @@
 // The nftables data plane (default), shaped like upstream's nftables proxy: one `table ip k8ts-proxy`, verdict maps
 // from (daddr, proto, dport) and (proto, nodePort) to per-service chains, numgen spreading, per-endpoint affinity
-// sets with timeouts, and masquerade by mark. Applied with `nft -f -`, one transaction per sync, only what changed.
+// sets with timeouts, masquerade by mark, and load-balancer source ranges checked before DNAT (a `firewall-ips` verdict
+// map to per-service chains dropping other sources). Applied with `nft -f -`, one transaction per sync, only what
+// changed.
 
 import { run } from '../runtime/command.js';
 import { diffFragments, FragmentCache, MASQ_MARK, type Backend, type Fragment, type SyncResult } from './backend.js';
-import { chainHash, clusterEndpoints, externalEndpoints, type Endpoint, type ServicePortRule } from './model.js';
+import { chainHash, clusterEndpoints, externalEndpoints, firewallSources, type Endpoint, type ServicePortRule } from './model.js';
 
 export const TABLE = 'k8ts-proxy';
 const T = `ip ${TABLE}`;
@@ -21,14 +23,22 @@ export function baseScript(nodeIPs: readonly string[]): string[] {
     `add chain ${T} filter-input { type filter hook input priority -1 ; }`,
     `add chain ${T} filter-forward { type filter hook forward priority -1 ; }`,
     `add chain ${T} filter-output { type filter hook output priority -1 ; }`,
+    // Before DNAT (dstnat is -100): new connections to a load-balancer IP from outside its source ranges go.
+    `add chain ${T} filter-prerouting { type filter hook prerouting priority -110 ; }`,
+    `add chain ${T} filter-output-firewall { type filter hook output priority -110 ; }`,
+    `add chain ${T} firewall-check`,
     `add chain ${T} services`,
     `add chain ${T} mark-for-masquerade`,
     `add chain ${T} masquerading`,
     `add map ${T} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; }`,
     `add map ${T} service-nodeports { type inet_proto . inet_service : verdict ; }`,
+    `add map ${T} firewall-ips { type ipv4_addr . inet_proto . inet_service : verdict ; }`,
     `add set ${T} nodeport-ips { type ipv4_addr ; }`,
     `add set ${T} no-endpoint-services { type ipv4_addr . inet_proto . inet_service ; }`,
     `add set ${T} no-endpoint-nodeports { type inet_proto . inet_service ; }`,
+    `add rule ${T} filter-prerouting ct state new jump firewall-check`,
+    `add rule ${T} filter-output-firewall ct state new jump firewall-check`,
+    `add rule ${T} firewall-check ip daddr . meta l4proto . th dport vmap @firewall-ips`,
     `add rule ${T} nat-prerouting jump services`,
     `add rule ${T} nat-output jump services`,
     `add rule ${T} nat-postrouting jump masquerading`,
@@ -52,6 +62,7 @@ const proto = (r: ServicePortRule): string => r.protocol.toLowerCase();
 
 export const serviceChain = (r: ServicePortRule): string => `svc-${chainHash(r.key)}`;
 export const externalChain = (r: ServicePortRule): string => `ext-${chainHash(r.key)}`;
+export const firewallChain = (r: ServicePortRule): string => `fw-${chainHash(r.key)}`;
 const epID = (r: ServicePortRule, e: Endpoint): string => chainHash(`${r.key}|${e.ip}:${e.port}|${r.affinitySeconds ?? ''}`);
 export const endpointChain = (r: ServicePortRule, e: Endpoint): string => `sep-${epID(r, e)}`;
 const affinitySet = (r: ServicePortRule, e: Endpoint): string => `aff-${epID(r, e)}`;
@@ -64,8 +75,11 @@ function spread(r: ServicePortRule, eps: readonly Endpoint[]): string[] {
   return rules;
 }
 
-/** One service port's chains, affinity sets and map/set elements (entries are `<set>|<key>|<verdict or "">`). */
-export function renderFragment(r: ServicePortRule): Fragment {
+/**
+ * One service port's chains, affinity sets and map/set elements (entries are `<set>|<key>|<verdict or "">`);
+ * `nodeIPs` decide whether the node itself passes a load-balancer firewall (model.ts firewallSources).
+ */
+export function renderFragment(r: ServicePortRule, nodeIPs: readonly string[] = []): Fragment {
   const chains = new Map<string, string[]>();
   const sets = new Map<string, string>();
   const entries: string[] = [];
@@ -101,6 +115,10 @@ export function renderFragment(r: ServicePortRule): Fragment {
     if (r.nodePort !== undefined) {
       entries.push(external.length > 0 ? `service-nodeports|${p} . ${r.nodePort}|goto ${externalChain(r)}` : `no-endpoint-nodeports|${p} . ${r.nodePort}|`);
     }
+  }
+  if (r.sourceRanges?.length && r.loadBalancerIPs?.length) {
+    chains.set(firewallChain(r), [`ip saddr != { ${firewallSources(r, nodeIPs).join(', ')} } drop`]);
+    for (const ip of r.loadBalancerIPs) entries.push(`firewall-ips|${ip} . ${p} . ${r.port}|goto ${firewallChain(r)}`);
   }
   return { chains, sets, entries };
 }
@@ -159,7 +177,7 @@ export class NftablesBackend implements Backend {
   constructor(private readonly opts: NftablesOptions) {}
 
   async sync(rules: readonly ServicePortRule[]): Promise<SyncResult> {
-    const next = this.fragments.render(rules, renderFragment);
+    const next = this.fragments.render(rules, (r) => renderFragment(r, this.opts.nodeIPs));
     const full = this.needFull;
     const { script, changed } = transition(this.applied, next, this.opts.nodeIPs, full);
     if (script) {

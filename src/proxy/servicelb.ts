@@ -1,6 +1,7 @@
 // ServiceLB, the role k3s's service load balancer plays: every `type: LoadBalancer` Service without a
 // loadBalancerClass gets `status.loadBalancer.ingress` = the InternalIPs of the Ready nodes (ipMode VIP), and the
-// proxy on each node serves the port there (model.ts treats VIP ingress IPs as external addresses).
+// proxy on each node serves the port there (model.ts treats VIP ingress IPs as external addresses, and enforces
+// spec.loadBalancerSourceRanges on them, where k3s's svclb pods would).
 // Its output is a pure function of Services and Nodes, so concurrent instances agree; still run one per cluster.
 
 import type { KubeObject } from '../api/types.js';
