@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # busybox-static and docker-registry to build test images and serve them from a local registry; attr for
 # setfattr, which marks opaque directories of unpacked image layers for overlayfs; the container runtime:
 # runc, conmon, the CNI plugins, iptables for portmap/ipMasq, iproute2 for netns, tini as an optional init,
-# nftables for the service proxy; socat relays `kubectl attach -i` input to conmon's SOCK_SEQPACKET attach socket).
+# nftables for the service proxy; socat relays `kubectl attach -i` input to conmon's SOCK_SEQPACKET attach socket;
+# python3-minimal for the proxy contract suite's raw-socket SCTP packets, which Node cannot send).
 DEB_PKGS=(etcd-server etcd-client unzip busybox-static docker-registry attr
-  runc conmon containernetworking-plugins iptables iproute2 tini nftables socat)
+  runc conmon containernetworking-plugins iptables iproute2 tini nftables socat python3-minimal)
 missing=()
 for p in "${DEB_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

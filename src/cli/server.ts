@@ -180,7 +180,7 @@ function clusterDns(opts: ClusterDnsOptions): ComponentSpec {
     userAgent: 'k8ts-cluster-dns',
     make: async (client, log) => {
       const { ClusterDNS } = await import('../dns/dns.js');
-      const dns = new ClusterDNS(client, { ...opts, log });
+      const dns = new ClusterDNS(client, { ...opts, version: VERSION, log });
       return { start: () => dns.start(), stop: () => dns.stop() };
     },
   };

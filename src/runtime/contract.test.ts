@@ -215,6 +215,9 @@ for (const driver of drivers) {
       assert.match((await execOut(cid, ['sh', '-c', 'echo $GREETING $HOSTNAME'])).out, new RegExp(`hi ${name}`));
       const ifaces = (await execOut(cid, ['ip', '-o', 'addr'])).out;
       assert.match(ifaces, /lo\s+inet 127\.0\.0\.1/);
+      assert.equal((await execOut(cid, ['ping', '-c', '1', '-W', '2', '127.0.0.1'])).code, 0, 'lo is up');
+      // The pod's /dev/shm: a tmpfs of its own (64 MiB by default), shared by its containers.
+      assert.match((await execOut(cid, ['cat', '/proc/mounts'])).out, /^\S+ \/dev\/shm tmpfs \S*size=65536k/m);
       assert.match(ifaces, new RegExp(`eth0\\s+inet ${st.network.ip.replace(/\./g, '\\.')}/`));
       await rt.runtime.removePodSandbox(sid);
       await assert.rejects(rt.runtime.podSandboxStatus(sid), (e: unknown) => e instanceof RuntimeError && e.code === 'NotFound');

@@ -14,8 +14,20 @@ export interface PinnedNamespaces {
   uts?: string;
 }
 
-/** Creates new namespaces pinned at the given paths (files created as needed); sets the UTS hostname. */
-export async function pinNamespaces(paths: PinnedNamespaces, hostname?: string): Promise<void> {
+export interface PinOptions {
+  /** The UTS namespace's hostname. */
+  hostname?: string;
+  /** Set the new network namespace's `lo` up (what CNI's loopback plugin does, without a program of its own). */
+  loopbackUp?: boolean;
+  /** A tmpfs mounted (in the host's mount namespace) for the pod's /dev/shm. */
+  shm?: { path: string; sizeBytes: number };
+}
+
+/**
+ * Creates new namespaces pinned at the given paths (files created as needed) and does the rest of a sandbox's
+ * set-up that belongs inside them in the same program: one process start for what were four.
+ */
+export async function pinNamespaces(paths: PinnedNamespaces, opts: PinOptions = {}): Promise<void> {
   const args: string[] = [];
   for (const [kind, path] of Object.entries(paths) as Array<[keyof PinnedNamespaces, string | undefined]>) {
     if (!path) continue;
@@ -23,11 +35,15 @@ export async function pinNamespaces(paths: PinnedNamespaces, hostname?: string):
     args.push(`--${kind}=${path}`);
   }
   if (args.length === 0) return;
-  // The program runs inside the new namespaces: it sets the hostname there (lo comes up through CNI's loopback).
-  const script = paths.uts && hostname ? 'hostname "$1"' : 'true';
+  // The script runs inside the new namespaces; its values come as positional parameters, never as script text.
+  const steps = ['set -e'];
+  if (paths.uts && opts.hostname) steps.push('hostname "$1"');
+  if (paths.net && opts.loopbackUp) steps.push('ip link set lo up');
+  if (opts.shm) steps.push('mount -t tmpfs -o "nosuid,nodev,noexec,mode=1777,size=$3" shm "$2"');
   try {
-    await check('unshare', [...args, '--', '/bin/sh', '-c', script, 'sh', hostname ?? '']);
+    await check('unshare', [...args, '--', '/bin/sh', '-c', steps.join('\n'), 'sh', opts.hostname ?? '', opts.shm?.path ?? '', String(opts.shm?.sizeBytes ?? 0)]);
   } catch (err) {
+    if (opts.shm) await run('umount', [opts.shm.path]);
     await releaseNamespaces(paths);
     throw err;
   }

@@ -38,6 +38,8 @@ export interface BridgeNetworkOptions {
   mtu?: number;
   /** Masquerade pod traffic leaving the pod CIDR (as kubenet). */
   ipMasq?: boolean;
+  /** Chain portmap after the bridge (hostPorts); default true. */
+  portMap?: boolean;
 }
 
 /** The node's pod network: a `cni0` bridge with host-local IPAM over the pod CIDR, then portmap for hostPorts. */
@@ -59,7 +61,7 @@ export function bridgeConflist(o: BridgeNetworkOptions): NetConfList {
   return {
     cniVersion: CNI_VERSION,
     name: o.name ?? 'k8ts',
-    plugins: [bridge, { type: 'portmap', capabilities: { portMappings: true }, snat: true }],
+    plugins: o.portMap === false ? [bridge] : [bridge, { type: 'portmap', capabilities: { portMappings: true }, snat: true }],
   };
 }
 

@@ -43,7 +43,7 @@ import {
   type StreamIO,
 } from '../interface.js';
 import { ensureBridge } from '../cni/bridge.js';
-import { bridgeConflist, Cni, loopbackConflist, podIps, type CniResult, type HostPortMapping, type NetConfList } from '../cni/cni.js';
+import { bridgeConflist, Cni, podIps, type CniResult, type HostPortMapping, type NetConfList } from '../cni/cni.js';
 import { check, run, signalNumber, startDetached } from '../command.js';
 import { dialInNetns, pinNamespaces, releaseNamespaces } from '../netns.js';
 import { processCgroupDirs, readUsage, relativeCgroupDirs, removeCgroupDirs, swapAccounting, type CgroupDir } from './cgroups.js';
@@ -322,13 +322,14 @@ export class RuncRuntime implements RuntimeService {
     return rec;
   }
 
-  private podNetwork(): NetConfList {
+  private podNetwork(hostPorts: boolean): NetConfList {
     if (!this.podCidr) throw new RuntimeError('no pod CIDR configured for the node (updateRuntimeConfig)', 'FailedPrecondition');
     return bridgeConflist({
       podCidr: this.podCidr,
       ipamDataDir: join(this.root, 'cni', 'networks'),
       bridge: this.opts.bridge,
       ipMasq: this.opts.ipMasq,
+      portMap: hostPorts,
     });
   }
 
@@ -359,13 +360,12 @@ export class RuncRuntime implements RuntimeService {
     this.sandboxes.set(id, rec);
     this.saveSandbox(rec);
     try {
-      await pinNamespaces(rec.ns, config.hostname);
       if (!config.hostIPC) {
         rec.shm = join(dir, 'shm');
         mkdirSync(rec.shm, { recursive: true });
-        const size = this.opts.shmSizeBytes ?? 64 * 1024 * 1024;
-        await check('mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,mode=1777,size=${size}`, 'shm', rec.shm]);
       }
+      // Namespaces, hostname, lo up and the shm tmpfs in one program (netns.ts).
+      await pinNamespaces(rec.ns, { hostname: config.hostname, loopbackUp: own, ...(rec.shm ? { shm: { path: rec.shm, sizeBytes: this.opts.shmSizeBytes ?? 64 * 1024 * 1024 } } : {}) });
       writeFileSync(rec.hostnamePath, `${config.hostname}\n`);
       if (config.dnsConfig) {
         rec.resolvConfPath = join(dir, 'resolv.conf');
@@ -376,8 +376,8 @@ export class RuncRuntime implements RuntimeService {
       }
       if (own) {
         const att = this.attachment(rec);
-        await this.cni.add(loopbackConflist(), { ...att, ifName: 'lo' });
-        rec.cniConfig = this.podNetwork();
+        // portmap only for a pod with hostPorts: a plugin run fewer for every other pod (DEL uses the saved list).
+        rec.cniConfig = this.podNetwork(rec.config.portMappings.some((p) => p.hostPort !== undefined && p.hostPort > 0));
         this.saveSandbox(rec);
         rec.cniResult = await this.cni.add(rec.cniConfig, att);
         const ips = podIps(rec.cniResult);
@@ -425,9 +425,8 @@ export class RuncRuntime implements RuntimeService {
     };
   }
 
-  /** Network down, namespaces and shm released; every step tolerates what is already gone. */
   /**
-   * A failed CNI DEL keeps the netns so that a retried stop can finish it (leases, portmap rules); `force` (cleanup
+   * Network down, namespaces and shm released; every step tolerates what is already gone. A failed CNI DEL keeps the netns so that a retried stop can finish it (leases, portmap rules); `force` (cleanup
    * of a sandbox that never came up) goes on regardless.
    */
   private async teardownSandbox(rec: SandboxRecord, force = false): Promise<void> {
@@ -438,7 +437,6 @@ export class RuncRuntime implements RuntimeService {
       } catch (err) {
         if (!force) throw err;
       }
-      await this.cni.del(loopbackConflist(), { ...att, ifName: 'lo' }).catch(() => {});
       rec.cniResult = undefined;
     }
     await releaseNamespaces(rec.ns);
