@@ -3,7 +3,8 @@
 const USAGE = `Usage: k8ts <command> [flags]
 
 Commands:
-  server     Run the API server (and, later, the control plane and node agent)
+  server     Run the API server, the control plane and (unless --disable-agent) this machine's node agent
+  agent      Run a node agent (kubelet, service proxy, DNS listener) against a server's API
   image      Manage the node's images: import, ls, rm, pull
   version    Print the version
 
@@ -17,6 +18,11 @@ export async function main(argv: string[]): Promise<void> {
     case 'server': {
       const { runServer } = await import('./server.js');
       await runServer(rest);
+      return;
+    }
+    case 'agent': {
+      const { runAgent } = await import('./agent.js');
+      await runAgent(rest);
       return;
     }
     case 'image': {

@@ -4,21 +4,21 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { isIP } from 'node:net';
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
 import { resolve, join } from 'node:path';
 import { AllowAuthenticatedAuthorizer, TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth.js';
 import { initFieldManager } from '../apiserver/fieldmanager.js';
-import { adminKubeconfig, ensureKubeletClientCert, ensureKubeletServingCert, ensurePKI, ensureServiceAccountKey } from '../apiserver/pki.js';
+import { adminKubeconfig, ensureKubeletClientCert, ensurePKI, ensureServiceAccountKey } from '../apiserver/pki.js';
 import { TokenSigner } from '../apiserver/satoken.js';
 import { ApiServer } from '../apiserver/server.js';
 import { openStore } from '../storage/index.js';
 import type { ManagerOptions } from '../controllers/manager.js';
 import type { SimulatedNodesOptions } from '../simnodes/simnodes.js';
 import type { ClusterDnsOptions } from '../dns/dns.js';
-import { parseUpstreams, type Upstream } from '../dns/upstream.js';
 import { parseProxyMode, type ProxyMode } from '../proxy/proxy.js';
 import { startComponent, type ComponentSpec, type LeaderElectionConfig, type Started } from './components.js';
 import { FlagError, flagHelp, parseDuration, parseFlags } from './flags.js';
+import { agent, clusterDns, defaultNodeIP, dnsOptions } from './node-components.js';
 import { VERSION } from './main.js';
 
 const FLAGS = {
@@ -106,40 +106,6 @@ function scheduler(leaderElection: LeaderElectionConfig | undefined): ComponentS
   };
 }
 
-/** The node agent (kubelet over runc) as user system:node:<name> (group system:nodes). */
-function agent(opts: Omit<import('../kubelet/agent.js').AgentOptions, 'client' | 'log' | 'servingTLS'>, pki: { caCert: string }): ComponentSpec {
-  return {
-    name: 'kubelet',
-    certFile: 'kubelet',
-    user: `system:node:${opts.nodeName}`,
-    groups: ['system:nodes'],
-    userAgent: `kubelet/${VERSION} (linux/amd64) k8ts`,
-    make: async (client, log) => {
-      const { startAgent } = await import('../kubelet/agent.js');
-      let running: import('../kubelet/agent.js').Agent | undefined;
-      return {
-        start: async () => {
-          // Registration waits for the node's pod CIDR from the controller manager: do not hold up the others.
-          const tls = await ensureKubeletServingCert(opts.dataDir, opts.nodeName, [opts.nodeIP]);
-          void startAgent({ ...opts, servingTLS: { ...tls, caCert: pki.caCert }, client, log }).then(
-            (a) => (running = a),
-            (e: unknown) => console.error(`k8ts: kubelet failed to start: ${(e as Error).message}`),
-          );
-        },
-        stop: async () => {
-          await running?.stop();
-        },
-      };
-    },
-  };
-}
-
-/** The first non-internal IPv4 address of this machine, else loopback. */
-function defaultNodeIP(): string {
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  return '127.0.0.1';
-}
-
 /**
  * The simulated nodes as user system:node:sim (group system:nodes). start() returns at once; nodes register in
  * the background (thousands take a few seconds). Every server runs its own: they are kubelets, not leaders.
@@ -172,20 +138,6 @@ function simulatedNodes(opts: SimulatedNodesOptions): ComponentSpec {
  * Cluster DNS as its own client (src/dns): every server runs one, answering from its informers on
  * --dns-bind-address:--dns-port, and makes sure the kube-dns Service exists (as k3s applies its CoreDNS manifest).
  */
-function clusterDns(opts: ClusterDnsOptions): ComponentSpec {
-  return {
-    name: 'cluster-dns',
-    certFile: 'cluster-dns',
-    user: 'system:k8ts:cluster-dns',
-    userAgent: 'k8ts-cluster-dns',
-    make: async (client, log) => {
-      const { ClusterDNS } = await import('../dns/dns.js');
-      const dns = new ClusterDNS(client, { ...opts, version: VERSION, log });
-      return { start: () => dns.start(), stop: () => dns.stop() };
-    },
-  };
-}
-
 /** ServiceLB (src/proxy/servicelb.ts): LoadBalancer ingress = the Ready nodes' InternalIPs; one writer per cluster. */
 function serviceLB(leaderElection: LeaderElectionConfig | undefined): ComponentSpec {
   return {
@@ -237,26 +189,6 @@ function leaderElectionConfig(f: { 'leader-elect': string; 'leader-elect-lease-d
 function checkSimulateFlags(nodes: number, pods: number): void {
   if (!Number.isInteger(nodes) || nodes < 0) throw new FlagError(`invalid --simulate-nodes ${nodes} (want a count ≥ 0)`);
   if (!Number.isInteger(pods) || pods < 1 || pods > 254) throw new FlagError(`invalid --simulate-node-pods ${pods} (want 1–254)`);
-}
-
-/**
- * The DNS flags: on with the agent (as k3s deploys CoreDNS) or with a --dns-port, off with --disable-dns; an
- * IPv4/IPv6 --cluster-dns, and the upstream list ("none": no forwarding).
- */
-function dnsOptions(f: { 'cluster-domain': string; 'cluster-dns': string; 'disable-dns': boolean; 'disable-agent': boolean; 'dns-bind-address': string; 'dns-port': number; 'dns-upstream': string }): ClusterDnsOptions | undefined {
-  const port = f['dns-port'];
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError(`invalid --dns-port ${port} (want 0–65535)`);
-  if (f['disable-dns'] || (port === 0 && f['disable-agent'])) return undefined;
-  const zone = f['cluster-domain'].replace(/\.$/, '');
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i.test(zone)) throw new FlagError(`invalid --cluster-domain "${f['cluster-domain']}"`);
-  if (isIP(f['cluster-dns']) === 0) throw new FlagError(`invalid --cluster-dns "${f['cluster-dns']}" (want an IP address)`);
-  let upstreams: Upstream[] | undefined;
-  try {
-    upstreams = f['dns-upstream'] === 'none' ? [] : f['dns-upstream'] ? parseUpstreams(f['dns-upstream']) : undefined;
-  } catch (e) {
-    throw new FlagError(`invalid --dns-upstream "${f['dns-upstream']}": ${(e as Error).message}`);
-  }
-  return { zone, clusterDNS: f['cluster-dns'], bindAddress: f['dns-bind-address'], port, upstreams };
 }
 
 function parsePortRange(s: string): [number, number] {
