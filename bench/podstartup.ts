@@ -3,24 +3,26 @@
 // the watch event showing it Running; p50/p99 beside the floor measured in the same run — a bare `runc run -d` of
 // the same busybox rootfs (median of 20). Memory: server RSS with the agent idle and with the 100 pods running
 // (the difference is the kubelet's per-pod cost, containers excluded: they are other processes), and the
-// per-container monitor (conmon) RSS. Prints JSON.
+// per-container monitor (conmon) RSS. With --agent-process the node agent runs as `k8ts agent` beside
+// `k8ts server --disable-agent`, and its own RSS and CPU are reported (the kubelet alone). Prints JSON.
 //
-//   node dist/bench/podstartup.js [--pods 100] [--rate 10] [--floor-runs 20]
+//   node dist/bench/podstartup.js [--pods 100] [--rate 10] [--floor-runs 20] [--agent-process]
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTestImages } from '../src/images/build.js';
 import { LocalImageService } from '../src/images/service.js';
 import { buildBusyboxRootfs, createTestHost, removeNodeLeftovers } from '../src/runtime/testing.js';
-import { MachineLoad, machine, median, percentile, procCpuMs, sleep, startServer } from './lib.js';
+import { MachineLoad, machine, median, percentile, procCpuMs, repoRoot, sleep, startServer } from './lib.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number): number => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
 const PODS = arg('--pods', 100);
 const RATE = arg('--rate', 10);
 const FLOOR_RUNS = arg('--floor-runs', 20);
+const AGENT_PROCESS = argv.includes('--agent-process');
 
 /** CPU ms of a process's reaped children (cutime + cstime, fields 16 and 17): runc, CNI plugins, mount, … */
 const childCpuMs = (pid: number): number => {
@@ -62,6 +64,8 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const out: Record<string, unknown> = { machine: machine(), pods: PODS, ratePerSec: RATE };
   let srv: Awaited<ReturnType<typeof startServer>> | undefined;
+  let agent: ChildProcess | undefined;
+  let agentErr = '';
   try {
     out.runcRunFloorMs = runcFloor(dir, FLOOR_RUNS);
     await loadTestImages(await LocalImageService.open(join(dataDir, 'images')));
@@ -69,17 +73,27 @@ async function main(): Promise<void> {
     const prof = process.env.K8TS_BENCH_CPU_PROF;
     // K8TS_BENCH_ROOT=DIR: the server from another built tree (an A/B measurement, run alternately with this one).
     const root = process.env.K8TS_BENCH_ROOT;
-    srv = await startServer({ dataDir, ...(root ? { root } : {}), ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${prof}`] } : {}), extraArgs: ['--node-netns', host.path, '--node-name', 'bench-node', '--node-ip', '127.0.0.1', '--kubelet-port', '0'] });
+    const nodeFlags = ['--node-netns', host.path, '--node-name', 'bench-node', '--node-ip', '127.0.0.1', '--kubelet-port', '0'];
+    // --agent-process: the node agent runs as `k8ts agent` beside `k8ts server --disable-agent`, so the kubelet's
+    // own memory and CPU can be read (issue 4's kubelet RSS target); otherwise the server's in-process agent.
+    srv = await startServer({ dataDir, ...(root ? { root } : {}), ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${prof}`] } : {}), ...(AGENT_PROCESS ? {} : { extraArgs: nodeFlags }) });
+    if (AGENT_PROCESS) {
+      agent = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), join(root ?? repoRoot, 'bin/k8ts.js'), 'agent', '--server-data-dir', dataDir, '--dns-upstream', 'none', ...nodeFlags], { stdio: ['ignore', 'ignore', 'pipe'] });
+      agent.stderr!.on('data', (d: Buffer) => (agentErr = (agentErr + d.toString()).slice(-8000)));
+    }
     const c = srv.client;
     // K8TS_POD_TRACE=1: the kubelet's per-pod phase marks (podworker.ts) go to this process's stderr.
-    if (process.env.K8TS_POD_TRACE === '1') srv.proc.stderr!.on('data', (d: Buffer) => process.stderr.write(d.toString().split('\n').filter((l) => l.startsWith('pod-trace')).map((l) => `${l}\n`).join('')));
-    for (;;) {
+    if (process.env.K8TS_POD_TRACE === '1') (agent ?? srv.proc).stderr!.on('data', (d: Buffer) => process.stderr.write(d.toString().split('\n').filter((l) => l.startsWith('pod-trace')).map((l) => `${l}\n`).join('')));
+    for (let i = 0; ; i++) {
+      if (agent && agent.exitCode !== null) throw new Error(`k8ts agent exited (${agent.exitCode}): ${agentErr}`);
+      if (i > 300) throw new Error(`node bench-node not Ready within 60 s${agent ? `: ${agentErr}` : ''}`);
       const r = await c.req('GET', '/api/v1/nodes/bench-node');
       if (r.status === 200 && /"type":"Ready","status":"True"/.test(r.body) && /"podCIDR"/.test(r.body)) break;
       await sleep(200);
     }
     await sleep(3000);
     out.serverRssIdleKb = rssKb(srv.pid);
+    if (agent) out.agentRssIdleKb = rssKb(agent.pid!);
     await c.req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
     const sent = new Map<string, number>();
     const lat: number[] = [];
@@ -96,7 +110,7 @@ async function main(): Promise<void> {
     });
     await sleep(500);
     const load = new MachineLoad();
-    const cpu0 = { self: procCpuMs(srv.pid), children: childCpuMs(srv.pid), machine: MachineLoad.read().busy * 10 };
+    const cpu0 = { self: procCpuMs(srv.pid), children: childCpuMs(srv.pid), agent: agent ? procCpuMs(agent.pid!) : 0, machine: MachineLoad.read().busy * 10 };
     const t0 = performance.now();
     for (let i = 0; i < PODS; i++) {
       const at = t0 + (i * 1000) / RATE;
@@ -113,6 +127,7 @@ async function main(): Promise<void> {
     out.cpuMsPerPod = {
       server: Math.round((procCpuMs(srv.pid) - cpu0.self) / PODS),
       serverChildren: Math.round((childCpuMs(srv.pid) - cpu0.children) / PODS),
+      ...(agent ? { agent: Math.round((procCpuMs(agent.pid!) - cpu0.agent) / PODS) } : {}),
       machine: Math.round((MachineLoad.read().busy * 10 - cpu0.machine) / PODS),
     };
     out.machineBusyShare = Number(load.sample().toFixed(2));
@@ -124,7 +139,10 @@ async function main(): Promise<void> {
     out.p99OverFloor = Number((percentile(sorted, 99) / (out.runcRunFloorMs as number)).toFixed(2));
     await sleep(5000);
     out.serverRssWithPodsKb = rssKb(srv.pid);
-    out.kubeletPerPodKb = Math.round(((out.serverRssWithPodsKb as number) - (out.serverRssIdleKb as number)) / PODS);
+    if (agent) {
+      out.agentRssWithPodsKb = rssKb(agent.pid!);
+      out.kubeletPerPodKb = Math.round(((out.agentRssWithPodsKb as number) - (out.agentRssIdleKb as number)) / PODS);
+    } else out.kubeletPerPodKb = Math.round(((out.serverRssWithPodsKb as number) - (out.serverRssIdleKb as number)) / PODS);
     const conmons = readdirSync('/proc')
       .filter((p) => /^\d+$/.test(p))
       .filter((p) => {
@@ -143,6 +161,11 @@ async function main(): Promise<void> {
       await sleep(200);
     }
   } finally {
+    if (agent && agent.exitCode === null) {
+      const gone = new Promise((r) => agent!.once('exit', r));
+      agent.kill('SIGTERM');
+      await Promise.race([gone, sleep(10_000)]);
+    }
     await srv?.stop();
     removeNodeLeftovers(dataDir);
     await host.destroy();
