@@ -242,13 +242,17 @@ export class PodWorkers {
     }
 
     mark(st, 'admitted');
-    // 1. Volumes.
+    // 1. Volumes and 2. the sandbox. A pod's first sandbox is made while its volumes are set up (they do not depend
+    // on each other, and each is mostly waiting on programs and the API); its addresses are reported only once the
+    // volumes are up, as upstream's kubelet, which makes the sandbox after them, shows none before.
+    const sandboxFirst = st.sandboxId === undefined && !st.volumeError ? this.ensureSandbox(st) : undefined;
     try {
       await this.o.volumes.setUpPod(pod);
       mark(st, 'volumes');
       st.volumeError = undefined;
       st.volumeRetryMs = undefined;
     } catch (e) {
+      await sandboxFirst?.catch(() => false);
       if (!(e instanceof VolumeError)) throw e;
       if (st.volumeError !== e.message) this.o.event(pod, 'Warning', e.reason, e.message);
       st.volumeError = e.message;
@@ -259,8 +263,7 @@ export class PodWorkers {
       return;
     }
 
-    // 2. The sandbox.
-    if (!(await this.ensureSandbox(st))) return;
+    if (!(await (sandboxFirst ?? this.ensureSandbox(st)))) return;
     mark(st, 'sandbox');
 
     // 3. Containers.
@@ -759,8 +762,8 @@ export class PodWorkers {
     const status = computePodStatus({
       pod: st.pod,
       hostIP: this.o.nodeIP,
-      podIPs: st.podIPs,
-      sandboxReady: st.sandboxId !== undefined && !st.terminated,
+      podIPs: st.volumeError ? [] : st.podIPs,
+      sandboxReady: st.sandboxId !== undefined && !st.terminated && !st.volumeError,
       initContainers: init,
       containers: main,
       ...(terminal ? { terminal } : {}),
