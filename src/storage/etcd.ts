@@ -1,12 +1,17 @@
 // etcd driver of the storage seam (`etcd://host:port[,host:port…]`): etcd's own revisions, guarded writes as
-// single transactions, watch streams with prev_kv, every key under an optional prefix.
+// single transactions, shared watch streams with prev_kv, every key under an optional prefix.
 //
 // Semantics mapped onto etcd:
 // - create = txn(createRevision == 0 → put); update = txn(modRevision == expected ∧ exists → put, prev_kv;
 //   else range) so a conflict returns the current KV in the same round trip; delete likewise.
 // - list: range [prefix+startAfter+"\0", end(prefix)) with limit and revision; `remaining` from the range count.
-// - watch: one gRPC watch stream per watcher, start_revision = from+1, prev_kv; a stream that breaks is resumed
-//   from the last revision seen (no gap, no duplicate) for up to `watchRetryMs`, then the watch fails.
+// - watch (the role of upstream's watch cache): watches share one gRPC watch stream per root prefix (one per
+//   resource), start_revision = from+1 of the watch that opened it, prev_kv; each event is decoded once and
+//   handed to every watch under its prefix. The stream keeps a window of its recent events, so a later watch
+//   from a recent revision joins it (replay from the window, then live); a watch from before the window gets a
+//   stream of its own (etcd replays its history or refuses it as compacted: the interface's semantics either
+//   way). A stream that breaks is resumed from the last revision seen (no gap, no duplicate) for up to
+//   `watchRetryMs`, then its watches fail.
 // - compaction: the interface's compact(C) drops events <= C; etcd's compact(X) keeps the state at X and
 //   events >= X, so we ask etcd for X = C+1 (X = C when C is the current revision, the most etcd allows).
 //   compactedRevision() is therefore etcd's compact revision - 1. A list at exactly that revision is refused
@@ -34,7 +39,7 @@ import {
   type WatchEvent,
   type Watcher,
 } from './interface.js';
-import { DEFAULT_MAX_WATCHER_BUFFER, WatchQueue } from './watchqueue.js';
+import { DEFAULT_MAX_WATCHER_BUFFER, dispatch, WatchQueue } from './watchqueue.js';
 
 export interface EtcdOptions {
   /** Endpoints, e.g. `http://127.0.0.1:2379`. */
@@ -49,6 +54,15 @@ export interface EtcdOptions {
   maxWatcherBuffer: number;
   /** How long a broken watch stream may take to resume before the watch fails (default 5,000 ms). */
   watchRetryMs: number;
+  /**
+   * Watches share one etcd stream per root prefix: the first this many '/'-terminated segments of the watched
+   * prefix (default 3: one per resource). -1 gives every watch its own stream.
+   */
+  watchShareDepth: number;
+  /** Recent events a shared stream keeps so later watches from a recent revision can join it (default 2,000). */
+  watchWindow: number;
+  /** How long a shared stream with no watches stays open, window kept (default 60,000 ms; 0 closes at once). */
+  watchLingerMs: number;
 }
 
 type IDuplex = Awaited<ReturnType<Etcd3['watchClient']['watch']>>;
@@ -102,7 +116,10 @@ export class EtcdStore implements Store {
   private readonly prefix: string;
   private readonly prefixLen: number;
   private readonly opts: EtcdOptions;
-  private readonly watches = new Set<EtcdWatch>();
+  /** Every open watch stream, shared or dedicated. */
+  private readonly streams = new Set<EtcdStream>();
+  /** The shared stream of each root prefix. */
+  private readonly shared = new Map<string, EtcdStream>();
   /** Lowest revision etcd still serves (etcd's compact revision), as far as we know: a lower bound. */
   private knownCompactRev = 0;
   private closed = false;
@@ -114,6 +131,9 @@ export class EtcdStore implements Store {
       dialTimeoutMs: 3_000,
       maxWatcherBuffer: DEFAULT_MAX_WATCHER_BUFFER,
       watchRetryMs: 5_000,
+      watchShareDepth: 3,
+      watchWindow: 2_000,
+      watchLingerMs: 60_000,
       ...options,
     };
     this.prefix = this.opts.prefix;
@@ -312,7 +332,10 @@ export class EtcdStore implements Store {
   }
 
   noteCompactRev(rev: number): void {
-    if (rev > this.knownCompactRev) this.knownCompactRev = rev;
+    if (rev <= this.knownCompactRev) return;
+    this.knownCompactRev = rev;
+    // Watches from below compactedRevision() must fail, so no shared window may serve them.
+    for (const st of this.shared.values()) st.noteCompacted(rev - 1);
   }
 
   /** Translate a failed read at `requested` into CompactedError / FutureRevisionError. */
@@ -330,52 +353,196 @@ export class EtcdStore implements Store {
 
   // ---- watch ---------------------------------------------------------------------------------------------
 
+  /**
+   * Root of the shared stream serving `prefix`: its first `watchShareDepth` '/'-terminated segments (with keys
+   * laid out /registry/<group>/<resource>/<namespace>/<name>, depth 3 is one stream per resource), or the
+   * prefix itself when it is shorter.
+   */
+  private rootOf(prefix: string): string {
+    let idx = -1;
+    for (let n = 0; n <= this.opts.watchShareDepth; n++) {
+      idx = prefix.indexOf('/', idx + 1);
+      if (idx < 0) return prefix;
+    }
+    return prefix.slice(0, idx + 1);
+  }
+
   watch(prefix: string, fromRevision: number, cb: WatchCallbacks): Watcher {
     this.checkOpen();
-    const w = new EtcdWatch(this, prefix, Math.max(0, Math.floor(fromRevision)), cb, this.opts, (x) => this.watches.delete(x));
-    this.watches.add(w);
-    w.open();
-    return w.queue;
+    const from = Math.max(0, Math.floor(fromRevision));
+    const sub = { requested: from } as Sub;
+    sub.q = new WatchQueue(prefix, from, cb, this.opts.maxWatcherBuffer, () => sub.stream.unsubscribe(sub));
+    this.reattach(sub);
+    return sub.q;
+  }
+
+  /** Put a watch on the shared stream of its root if that covers its revision, else on a stream of its own. */
+  reattach(sub: Sub): void {
+    if (this.closed) {
+      sub.q.fail(new StorageError('store closed'));
+      return;
+    }
+    const prefix = sub.q.prefix;
+    const from = sub.q.lastRevision;
+    if (this.opts.watchShareDepth >= 0) {
+      const root = this.rootOf(prefix);
+      let shared = this.shared.get(root);
+      if (shared === undefined) {
+        shared = new EtcdStream(this, root, from, this.opts, true, (x) => this.streamDone(x));
+        this.shared.set(root, shared);
+        this.streams.add(shared);
+        shared.attach(sub);
+        shared.open();
+        return;
+      }
+      if (from >= shared.windowStart) {
+        shared.attach(sub);
+        return;
+      }
+    }
+    // Older than what the shared stream covers (or sharing is off).
+    const own = new EtcdStream(this, prefix, from, this.opts, false, (x) => this.streamDone(x));
+    this.streams.add(own);
+    own.attach(sub);
+    own.open();
+  }
+
+  private streamDone(s: EtcdStream): void {
+    this.streams.delete(s);
+    if (s.shared && this.shared.get(s.root) === s) this.shared.delete(s.root);
+  }
+
+  /** Open etcd watch streams and watches on them (for tests and metrics). */
+  watchStats(): { streams: number; watchers: number } {
+    let watchers = 0;
+    for (const s of this.streams) watchers += s.watcherCount;
+    return { streams: this.streams.size, watchers };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const w of [...this.watches]) w.queue.fail(new StorageError('store closed'));
-    this.watches.clear();
+    for (const st of [...this.streams]) st.fail(() => new StorageError('store closed'));
+    this.streams.clear();
+    this.shared.clear();
     this.client.close();
   }
 }
 
-/** One watcher: a gRPC watch stream feeding a WatchQueue, resumed from the last revision if the stream breaks. */
-class EtcdWatch {
-  readonly queue: WatchQueue;
+/** One watch: its queue, the revision it asked for (for CompactedError) and the stream feeding it. */
+interface Sub {
+  q: WatchQueue;
+  requested: number;
+  stream: EtcdStream;
+}
+
+/**
+ * One etcd watch stream (start_revision = from+1, prev_kv) feeding any number of WatchQueues, each filtered by
+ * its own prefix. A shared stream (one per root prefix, see EtcdOptions.watchShareDepth) also keeps a window of
+ * its most recent events, so a watch from any revision >= windowStart joins it without a new etcd watch: the
+ * stream has delivered every event under its root with revision > windowStart, and those still needed are in
+ * the window or yet to come. A dedicated stream serves one watch from further back and ends with it.
+ * A stream that breaks is resumed from the last revision seen for up to `watchRetryMs`, then its watches fail.
+ */
+class EtcdStream {
+  /** The watches fed by this stream. */
+  private readonly subs = new Map<WatchQueue, Sub>();
+  /** Whether any event arrived (a stream refused before that can hand its watches to a new one). */
+  private delivered = false;
   private stream: IDuplex | null = null;
   private readonly key: Buffer;
   private readonly rangeEnd: Buffer;
-  private readonly requested: number;
   private brokenSince = 0;
   private backoffMs = 50;
+  private done = false;
+  private linger: NodeJS.Timeout | null = null;
+  /** Recent events in revision order (shared streams only). */
+  private window: WatchEvent[] = [];
+  /** Every event under the root with revision > windowStart is in the window or yet to arrive. */
+  windowStart: number;
+  /** Revision of the last event received (the stream resumes after it). */
+  private lastSeen: number;
 
   constructor(
     private readonly store: EtcdStore,
-    prefix: string,
+    readonly root: string,
     from: number,
-    cb: WatchCallbacks,
     private readonly opts: EtcdOptions,
-    private readonly onDone: (w: EtcdWatch) => void,
+    /** Shared: keeps a window and lingers when idle; else it ends with its last watcher. */
+    readonly shared: boolean,
+    private readonly onDone: (s: EtcdStream) => void,
   ) {
-    this.requested = from;
-    const p = store.k(prefix);
+    const p = store.k(root);
     this.key = p.length > 0 ? p : Buffer.from([0]);
     this.rangeEnd = bufferRangeEnd(p);
-    this.queue = new WatchQueue(prefix, from, cb, opts.maxWatcherBuffer, () => this.shutdown());
+    this.windowStart = from;
+    this.lastSeen = from;
+  }
+
+  get watcherCount(): number {
+    return this.subs.size;
+  }
+
+  /**
+   * Add a watch (under root, watching from q.lastRevision >= windowStart): window replay, then live events.
+   * A watch moves here from a stream that failed before delivering anything.
+   */
+  attach(sub: Sub): void {
+    const q = sub.q;
+    sub.stream = this;
+    const from = q.lastRevision;
+    if (this.window.length > 0 && this.window[this.window.length - 1]!.revision > from) {
+      const w = this.window;
+      // First event after `from` (binary search: the window is in revision order).
+      let lo = 0;
+      let hi = w.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (w[mid]!.revision <= from) lo = mid + 1;
+        else hi = mid;
+      }
+      const prefix = q.prefix;
+      const replay: WatchEvent[] = [];
+      for (let i = lo; i < w.length; i++) if (w[i]!.kv.key.startsWith(prefix)) replay.push(w[i]!);
+      q.preload(replay);
+    }
+    this.subs.set(q, sub);
+    if (this.linger !== null) {
+      clearTimeout(this.linger);
+      this.linger = null;
+    }
+  }
+
+  unsubscribe(sub: Sub): void {
+    if (this.subs.get(sub.q) !== sub) return;
+    this.subs.delete(sub.q);
+    if (this.subs.size > 0 || this.done) return;
+    if (!this.shared || this.opts.watchLingerMs <= 0) {
+      this.end();
+      return;
+    }
+    if (this.linger === null) {
+      this.linger = setTimeout(() => {
+        this.linger = null;
+        if (this.subs.size === 0) this.end();
+      }, this.opts.watchLingerMs);
+      this.linger.unref();
+    }
+  }
+
+  /** Events at or below a compacted revision can no longer be asked for. */
+  noteCompacted(compacted: number): void {
+    if (compacted <= this.windowStart) return;
+    let n = 0;
+    while (n < this.window.length && this.window[n]!.revision <= compacted) n++;
+    if (n > 0) this.window.splice(0, n);
+    this.windowStart = compacted;
   }
 
   open(): void {
     this.store.client.watchClient.watch().then(
       (stream) => {
-        if (this.queue.isClosed) {
+        if (this.done) {
           stream.on('error', () => {
             // CANCELLED, expected
           });
@@ -390,7 +557,7 @@ class EtcdWatch {
           create_request: {
             key: this.key,
             range_end: this.rangeEnd,
-            start_revision: this.queue.lastRevision + 1,
+            start_revision: this.lastSeen + 1,
             prev_kv: true,
           },
         });
@@ -400,15 +567,29 @@ class EtcdWatch {
   }
 
   private onData(stream: IDuplex, res: IWatchResponse): void {
-    if (this.queue.isClosed || stream !== this.stream) return;
+    if (this.done || stream !== this.stream) return;
     const compactRev = Number(res.compact_revision);
     if (compactRev > 0) {
       this.store.noteCompactRev(compactRev);
-      this.queue.fail(new CompactedError(this.requested, compactRev - 1));
+      const compacted = compactRev - 1;
+      if (!this.delivered) {
+        // Refused at its start revision (an old first watch): watches from compacted or later did not miss
+        // anything and move to a fresh stream; only the older ones fail.
+        const subs = [...this.subs.values()];
+        this.subs.clear();
+        this.end();
+        for (const sub of subs) {
+          if (sub.requested < compacted) sub.q.fail(new CompactedError(sub.requested, compacted));
+          else this.store.reattach(sub);
+        }
+        return;
+      }
+      this.fail((requested) => new CompactedError(requested, compacted));
       return;
     }
     if (res.canceled) {
-      this.queue.fail(new StorageError(`etcd canceled the watch: ${res.cancel_reason || 'no reason given'}`));
+      const msg = `etcd canceled the watch: ${res.cancel_reason || 'no reason given'}`;
+      this.fail(() => new StorageError(msg));
       return;
     }
     if (res.created) {
@@ -417,16 +598,17 @@ class EtcdWatch {
     }
     const evs = res.events;
     if (evs.length === 0) return;
+    const store = this.store;
     const out = new Array<WatchEvent>(evs.length);
     for (let i = 0; i < evs.length; i++) {
       const ev = evs[i]!;
       const rev = Number(ev.kv.mod_revision);
-      const prev = ev.prev_kv !== null && ev.prev_kv !== undefined && ev.prev_kv.key.length > 0 ? this.store.toKV(ev.prev_kv) : undefined;
+      const prev = ev.prev_kv !== null && ev.prev_kv !== undefined && ev.prev_kv.key.length > 0 ? store.toKV(ev.prev_kv) : undefined;
       if (ev.type === 'Delete') {
         out[i] = {
           type: 'delete',
           kv: {
-            key: this.store.unkey(ev.kv.key),
+            key: store.unkey(ev.kv.key),
             value: prev?.value ?? '',
             createRevision: prev?.createRevision ?? 0,
             modRevision: rev,
@@ -435,14 +617,33 @@ class EtcdWatch {
           revision: rev,
         };
       } else {
-        out[i] = { type: 'put', kv: this.store.toKV(ev.kv), prev, revision: rev };
+        out[i] = { type: 'put', kv: store.toKV(ev.kv), prev, revision: rev };
       }
     }
-    this.queue.push(out);
+    this.lastSeen = out[out.length - 1]!.revision;
+    this.delivered = true;
+    if (this.shared) this.remember(out);
+    dispatch(this.subs.keys(), out);
+  }
+
+  /** Append to the window, dropping the oldest events beyond its size (in chunks, to keep appends cheap). */
+  private remember(events: WatchEvent[]): void {
+    const size = this.opts.watchWindow;
+    if (size <= 0) {
+      this.windowStart = this.lastSeen;
+      return;
+    }
+    for (const ev of events) this.window.push(ev);
+    const slack = Math.max(16, size >> 3);
+    if (this.window.length > size + slack) {
+      const drop = this.window.length - size;
+      this.windowStart = this.window[drop - 1]!.revision;
+      this.window.splice(0, drop);
+    }
   }
 
   private onBroken(stream: IDuplex | null, err: Error): void {
-    if (this.queue.isClosed || (stream !== null && stream !== this.stream)) return;
+    if (this.done || (stream !== null && stream !== this.stream)) return;
     if (this.stream !== null) {
       this.stream.cancel();
       this.stream = null;
@@ -450,18 +651,32 @@ class EtcdWatch {
     const now = Date.now();
     if (this.brokenSince === 0) this.brokenSince = now;
     if (now - this.brokenSince >= this.opts.watchRetryMs) {
-      this.queue.fail(new StorageError(`etcd watch failed: ${err.message}`));
+      const msg = `etcd watch failed: ${err.message}`;
+      this.fail(() => new StorageError(msg));
       return;
     }
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, 1_000);
     setTimeout(() => {
-      if (!this.queue.isClosed) this.open();
+      if (!this.done) this.open();
     }, delay).unref();
   }
 
-  /** Called once when the queue closes (by the consumer or on failure): stop the stream. */
-  private shutdown(): void {
+  /** End the stream and fail every watch on it (each with its own error). */
+  fail(errFor: (requested: number) => Error): void {
+    if (this.done) return;
+    const subs = [...this.subs.values()];
+    this.end();
+    for (const sub of subs) sub.q.fail(errFor(sub.requested));
+  }
+
+  /** Stop the stream; new watches of its root start a new one. */
+  private end(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.linger !== null) clearTimeout(this.linger);
+    this.linger = null;
+    this.window = [];
     this.onDone(this);
     const s = this.stream;
     this.stream = null;

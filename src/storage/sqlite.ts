@@ -53,7 +53,7 @@ import {
   type WatchEvent,
   type Watcher,
 } from './interface.js';
-import { DEFAULT_MAX_WATCHER_BUFFER, WatchQueue } from './watchqueue.js';
+import { DEFAULT_MAX_WATCHER_BUFFER, dispatch, WatchQueue } from './watchqueue.js';
 
 export interface SqliteOptions {
   /** Durability mode (see the header comment): FULL (default: fsync of the WAL off the event loop before each
@@ -477,20 +477,7 @@ export class SqliteStore implements Store {
   }
 
   private dispatch(events: WatchEvent[]): void {
-    for (const q of this.watchers) {
-      const prefix = q.prefix;
-      if (prefix === '') {
-        q.push(events);
-        continue;
-      }
-      if (events.length === 1) {
-        if (events[0]!.kv.key.startsWith(prefix)) q.pushOne(events[0]!);
-        continue;
-      }
-      let matched: WatchEvent[] | null = null;
-      for (const ev of events) if (ev.kv.key.startsWith(prefix)) (matched ??= []).push(ev);
-      if (matched !== null) q.push(matched);
-    }
+    dispatch(this.watchers, events);
   }
 
   // ---- compaction -----------------------------------------------------------------------------------------

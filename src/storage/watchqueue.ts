@@ -1,5 +1,6 @@
 // Per-watcher delivery shared by the storage drivers: an event buffer drained asynchronously and in order,
-// consumer backpressure (onEvents may return a promise) and the slow-watcher cut-off (WatcherTooSlowError).
+// consumer backpressure (onEvents may return a promise), the slow-watcher cut-off (WatcherTooSlowError) and the
+// fan-out of one ordered event stream to many watchers by key prefix (dispatch).
 import { StorageError, WatcherTooSlowError, type WatchCallbacks, type WatchEvent, type Watcher } from './interface.js';
 
 /** Default number of undelivered events after which a watcher is dropped. */
@@ -131,4 +132,26 @@ export class WatchQueue implements Watcher {
       );
     }
   };
+}
+
+/**
+ * Fan a batch of events (revision order) out to watchers, each getting the events under its prefix. The events
+ * are shared, not copied: every watcher sees the same objects, so consumers that cache per event (decoding,
+ * framing) do that work once for all watchers.
+ */
+export function dispatch(watchers: Iterable<WatchQueue>, events: readonly WatchEvent[]): void {
+  for (const q of watchers) {
+    const prefix = q.prefix;
+    if (prefix === '') {
+      q.push(events);
+      continue;
+    }
+    if (events.length === 1) {
+      if (events[0]!.kv.key.startsWith(prefix)) q.pushOne(events[0]!);
+      continue;
+    }
+    let matched: WatchEvent[] | null = null;
+    for (const ev of events) if (ev.kv.key.startsWith(prefix)) (matched ??= []).push(ev);
+    if (matched !== null) q.push(matched);
+  }
 }
