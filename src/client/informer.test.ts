@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../api/types.js';
 import { FakeClient } from './fake.js';
 import { Informer, shareInformers } from './informer.js';
-import type { Resource } from './interface.js';
+import { ApiError, type ListOptions, type ObjectList, type Resource } from './interface.js';
 
 const CM: Resource = { group: '', version: 'v1', resource: 'configmaps', namespaced: true };
 const cm = (name: string, ns = 'default', data: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data });
@@ -206,4 +206,90 @@ test('metadataOnly caches PartialObjectMetadata; on a shared client it joins an 
   await Promise.all([m1.hasSynced, m2.hasSynced]);
   assert.equal(s.actionsOf('list').length, 2);
   await Promise.all([full.stop(), joined.stop(), m1.stop(), m2.stop()]);
+});
+
+/** A fake that serves lists in pages (limit/continue) from one snapshot, as the API server does. */
+class PagingClient extends FakeClient {
+  readonly pages: Array<{ limit?: number; continue?: string; metadataOnly?: boolean }> = [];
+  /** Answer the next continued page with 410 Expired (its snapshot compacted). */
+  expireNextContinue = false;
+  private snapshots = new Map<string, { items: KubeObject[]; rv: string }>();
+  override async list(r: Resource, ns: string | undefined, opts?: ListOptions): Promise<ObjectList> {
+    this.pages.push({ limit: opts?.limit, continue: opts?.continue, metadataOnly: opts?.metadataOnly });
+    if (!opts?.limit) return super.list(r, ns, opts);
+    let snap: { items: KubeObject[]; rv: string };
+    let start = 0;
+    if (opts.continue) {
+      if (this.expireNextContinue) {
+        this.expireNextContinue = false;
+        throw new ApiError(410, 'Expired', 'The provided continue parameter is too old');
+      }
+      const [id, at] = opts.continue.split(':');
+      snap = this.snapshots.get(id)!;
+      start = Number(at);
+    } else {
+      const whole = await super.list(r, ns, { ...opts, limit: undefined });
+      snap = { items: whole.items.map((o) => ({ ...o, apiVersion: whole.apiVersion, kind: whole.kind })), rv: whole.metadata.resourceVersion ?? '' };
+      this.snapshots.set(String(this.snapshots.size), snap);
+    }
+    const id = [...this.snapshots].find(([, s]) => s === snap)![0];
+    const items = snap.items.slice(start, start + opts.limit).map(({ apiVersion: _a, kind: _k, ...o }) => o as KubeObject);
+    const more = start + opts.limit < snap.items.length;
+    return { apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: snap.rv, ...(more ? { continue: `${id}:${start + opts.limit}` } : {}) }, items };
+  }
+}
+
+test('the list is read in pages of pageSize from one snapshot; a compacted continue falls back to one whole list', async () => {
+  const c = new PagingClient();
+  for (let i = 0; i < 5; i++) c.seed('configmaps', cm(`cm${i}`));
+  const inf = new Informer(c, CM, { pageSize: 2 });
+  const r = recorder();
+  inf.addEventHandler(r.handler);
+  inf.start();
+  await inf.hasSynced;
+  assert.deepEqual(c.pages.map((p) => [p.limit, p.continue]), [[2, undefined], [2, '0:2'], [2, '0:4']]);
+  assert.deepEqual(r.log, ['add cm0', 'add cm1', 'add cm2', 'add cm3', 'add cm4'], 'handlers see the whole list once, after the last page');
+  assert.equal(inf.get('default/cm3')?.kind, 'ConfigMap');
+  // The watch starts from the snapshot's revision: a write after it arrives as an event.
+  await until(() => c.openWatches === 1, 'the watch');
+  await c.create(CM, 'default', cm('late'));
+  await until(() => r.log.length === 6, 'the add');
+  await inf.stop();
+
+  const d = new PagingClient();
+  for (let i = 0; i < 3; i++) d.seed('configmaps', cm(`cm${i}`));
+  d.expireNextContinue = true;
+  const again = new Informer(d, CM, { pageSize: 2 });
+  again.start();
+  await again.hasSynced;
+  assert.deepEqual(d.pages.map((p) => [p.limit, p.continue]), [[2, undefined], [2, '0:2'], [undefined, undefined]]);
+  assert.deepEqual(again.list().map((o) => o.metadata.name).sort(), ['cm0', 'cm1', 'cm2'], 'nothing twice, nothing lost');
+  await again.stop();
+});
+
+test('a shareInformers client with stripManagedFields caches objects without managedFields', async () => {
+  const mf = [{ manager: 'kubectl', operation: 'Update' as const, apiVersion: 'v1', fieldsType: 'FieldsV1' as const, fieldsV1: { 'f:data': {} } }];
+  const s = new FakeClient();
+  shareInformers(s, { stripManagedFields: true });
+  s.seed('configmaps', { ...cm('a', 'default', { k: 'v' }), metadata: { name: 'a', namespace: 'default', labels: { x: 'y' }, managedFields: mf } });
+  const inf = new Informer(s, CM);
+  inf.start();
+  await inf.hasSynced;
+  assert.equal(inf.get('default/a')?.metadata.managedFields, undefined);
+  assert.deepEqual(inf.get('default/a')?.metadata.labels, { x: 'y' }, 'the rest of metadata stays');
+  await until(() => s.openWatches === 1, 'the watch');
+  await s.create(CM, 'default', { ...cm('b'), metadata: { name: 'b', namespace: 'default', managedFields: mf } });
+  await until(() => inf.get('default/b') !== undefined, 'the add');
+  assert.equal(inf.get('default/b')?.metadata.managedFields, undefined);
+  assert.ok(s.peek('configmaps', 'default', 'b')?.metadata.managedFields, 'the stored object keeps them');
+  await inf.stop();
+
+  // Without the option nothing is dropped.
+  const plain = new FakeClient();
+  plain.seed('configmaps', { ...cm('a'), metadata: { name: 'a', namespace: 'default', managedFields: mf } });
+  const keep = new Informer(plain, CM);
+  keep.start();
+  await keep.hasSynced;
+  assert.deepEqual(keep.get('default/a')?.metadata.managedFields, mf);
+  await keep.stop();
 });

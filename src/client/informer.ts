@@ -6,7 +6,7 @@
 // **Cached objects are shared: handlers and readers must clone before mutating.**
 
 import type { KubeObject } from '../api/types.js';
-import { isGone, objectKey, type Client, type Resource, type WatchEvent } from './interface.js';
+import { isGone, objectKey, type Client, type ObjectList, type Resource, type WatchEvent } from './interface.js';
 
 export interface EventHandler {
   add?(obj: KubeObject): void;
@@ -25,6 +25,18 @@ export interface InformerOptions {
    * metadata informers: for controllers that read nothing else (the garbage collector).
    */
   metadataOnly?: boolean;
+  /**
+   * Drop metadata.managedFields before caching (upstream kube-controller-manager's informers do, since 1.28): the
+   * field-ownership records are often the bulk of a small object and no controller reads them. An update sent
+   * without managedFields keeps the stored ones. On a shareInformers() client, the client's setting applies.
+   */
+  stripManagedFields?: boolean;
+  /**
+   * The first list and every re-list read pages of this many objects (limit/continue, one consistent snapshot), as
+   * client-go's reflector does, so neither the server nor this process holds a whole large list at once; 0: one
+   * request. Default 500.
+   */
+  pageSize?: number;
   /** Re-deliver every cached object as an update this often (0: never). */
   resyncMs?: number;
   /** Watch requests ask the server to end after this long (randomised ×1–2 as client-go does); default 300 s. */
@@ -35,12 +47,24 @@ export interface InformerOptions {
   retryBaseMs?: number;
 }
 
-/** Informers made on `client` from now on share caches and watches with equal ones (same resource and filters). */
-export function shareInformers(client: Client): void {
-  if (!shared.has(client)) shared.set(client, new Map());
+/**
+ * Informers made on `client` from now on share caches and watches with equal ones (same resource and filters);
+ * `stripManagedFields` applies to all of them.
+ */
+export function shareInformers(client: Client, opts: { stripManagedFields?: boolean } = {}): void {
+  if (!shared.has(client)) shared.set(client, { reflectors: new Map(), stripManagedFields: !!opts.stripManagedFields });
 }
 
-const shared = new WeakMap<Client, Map<string, Reflector>>();
+const shared = new WeakMap<Client, { reflectors: Map<string, Reflector>; stripManagedFields: boolean }>();
+
+/** The object as cached: without metadata.managedFields when asked. */
+function trimmed(o: KubeObject, strip: boolean | undefined): KubeObject {
+  if (!strip || o?.metadata?.managedFields === undefined) return o;
+  // A fresh metadata object rather than `delete`, which would leave it a slow dictionary-mode object.
+  const { managedFields: _drop, ...metadata } = o.metadata;
+  o.metadata = metadata;
+  return o;
+}
 
 /** The list+watch loop and cache behind one or more Informers. Starts with its first started view, stops with its last. */
 class Reflector {
@@ -111,6 +135,7 @@ class Reflector {
   private apply(ev: WatchEvent): void {
     if (ev.object?.metadata?.resourceVersion) this.lastRV = ev.object.metadata.resourceVersion;
     if (ev.type === 'BOOKMARK') return;
+    trimmed(ev.object, this.opts.stripManagedFields);
     const k = objectKey(ev.object);
     const old = this.cache.get(k);
     if (ev.type === 'DELETED') {
@@ -137,6 +162,42 @@ class Reflector {
     });
   }
 
+  /**
+   * One list into the cache; false when stopped meanwhile. Its own frame, so the list (its items array and any
+   * object the cache has since replaced) is not kept alive by the loop while it waits on the watch.
+   */
+  private async relist(): Promise<boolean> {
+    const { namespace, labelSelector, fieldSelector, metadataOnly } = this.opts;
+    const base = { labelSelector, fieldSelector, ...(metadataOnly ? { metadataOnly } : {}) };
+    const pageSize = this.opts.pageSize ?? 500;
+    const items: KubeObject[] = [];
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      let page: ObjectList;
+      try {
+        page = await this.client.list(this.resource, namespace, pageSize > 0 ? { ...base, limit: pageSize, ...(cont ? { continue: cont } : {}) } : base);
+      } catch (e) {
+        if (!cont || !isGone(e)) throw e;
+        // The snapshot the pages were read from was compacted meanwhile: one whole list instead (client-go's pager).
+        items.length = 0;
+        page = await this.client.list(this.resource, namespace, base);
+      }
+      if (this.stopped) return false;
+      for (const o of page.items) {
+        // List items carry no apiVersion/kind; fill them in so handlers see whole objects.
+        o.apiVersion ??= page.apiVersion;
+        o.kind ??= page.kind?.replace(/List$/, '');
+        items.push(trimmed(o, this.opts.stripManagedFields));
+      }
+      rv = page.metadata.resourceVersion ?? '';
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    this.replace(items);
+    this.lastRV = rv;
+    return true;
+  }
+
   private async run(): Promise<void> {
     const base = this.opts.retryBaseMs ?? 200;
     let delay = base;
@@ -145,15 +206,7 @@ class Reflector {
     while (!this.stopped) {
       try {
         if (needList) {
-          const list = await this.client.list(this.resource, namespace, { labelSelector, fieldSelector, ...(metadataOnly ? { metadataOnly } : {}) });
-          if (this.stopped) return;
-          for (const o of list.items) {
-            // List items carry no apiVersion/kind; fill them in so handlers see whole objects.
-            o.apiVersion ??= list.apiVersion;
-            o.kind ??= list.kind?.replace(/List$/, '');
-          }
-          this.replace(list.items);
-          this.lastRV = list.metadata.resourceVersion ?? '';
+          if (!(await this.relist())) return;
           needList = false;
           if (!this.synced) {
             this.synced = true;
@@ -205,17 +258,18 @@ export class Informer {
     private readonly opts: InformerOptions = {},
   ) {
     this.hasSynced = new Promise((r) => (this.syncedResolve = r));
-    const registry = shared.get(client);
-    if (!registry) {
+    const share = shared.get(client);
+    if (!share) {
       this.core = new Reflector(client, resource, opts, () => undefined);
       return;
     }
+    const registry = share.reflectors;
     const keyOf = (metadataOnly: boolean) => JSON.stringify([resource.group, resource.version, resource.resource, opts.namespace ?? '', opts.labelSelector ?? '', opts.fieldSelector ?? '', metadataOnly]);
     const key = keyOf(!!opts.metadataOnly);
     // Whole objects serve a metadata-only view too: no second watch when another controller caches them already.
     let core = (opts.metadataOnly ? registry.get(keyOf(false)) : undefined) ?? registry.get(key);
     if (!core) {
-      const made = new Reflector(client, resource, opts, () => {
+      const made = new Reflector(client, resource, { ...opts, stripManagedFields: share.stripManagedFields }, () => {
         if (registry.get(key) === made) registry.delete(key);
       });
       registry.set(key, made);

@@ -33,8 +33,9 @@ export class ControllerManager {
     private readonly opts: ManagerOptions = {},
   ) {
     this.log = opts.log ?? consoleLogger('controller-manager');
-    // One cache and one watch per resource for all controllers, as kube-controller-manager's shared informers.
-    shareInformers(client);
+    // One cache and one watch per resource for all controllers, as kube-controller-manager's shared informers,
+    // which also cache objects without their managedFields.
+    shareInformers(client, { stripManagedFields: true });
   }
 
   /** Starts every enabled controller (modules load lazily); returns once all are launched. */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/types.js';
 import { FakeClient } from '../../client/fake.js';
-import type { ApiResource, Resource } from '../../client/interface.js';
+import type { ApiResource, ListOptions, ObjectList, Resource } from '../../client/interface.js';
 import { RESOURCEQUOTAS, ResourceQuotaController } from './controller.js';
 
 type Obj = Record<string, unknown>;
@@ -119,6 +119,39 @@ test('quotas in other namespaces and names no evaluator knows are left alone', a
   try {
     await until('both synced', () => usedOf(c)?.pods === '0' && (c.peek('resourcequotas', 'other', 'r')?.status as { used?: Obj } | undefined)?.used?.secrets === '1');
     assert.deepEqual(usedOf(c), { pods: '0' }, 'an unknown kind has no usage yet');
+  } finally {
+    await rq.stop();
+    await done;
+  }
+});
+
+test('kinds that are only counted are watched as metadata; pods, services and claims whole', async () => {
+  const lists: Array<[string, boolean]> = [];
+  class Recording extends FakeClient {
+    override async list(r: Resource, ns: string | undefined, opts?: ListOptions): Promise<ObjectList> {
+      lists.push([r.resource, !!opts?.metadataOnly]);
+      return super.list(r, ns, opts);
+    }
+  }
+  const c = new Recording([DEPLOYMENTS]);
+  c.seed('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'ns' }, data: { big: 'x'.repeat(1000) } });
+  c.seed('resourcequotas', quota('q', { configmaps: '3', 'count/deployments.apps': '2', pods: '4' }));
+  const { rq, done } = await running(c);
+  try {
+    await until('status', () => usedOf(c)?.['count/deployments.apps'] !== undefined);
+    assert.deepEqual(usedOf(c), { configmaps: '1', 'count/deployments.apps': '0', pods: '0' });
+    const how = Object.fromEntries(lists);
+    assert.deepEqual(
+      { pods: how.pods, services: how.services, persistentvolumeclaims: how.persistentvolumeclaims },
+      { pods: false, services: false, persistentvolumeclaims: false },
+    );
+    assert.deepEqual(
+      { configmaps: how.configmaps, secrets: how.secrets, replicationcontrollers: how.replicationcontrollers, deployments: how.deployments },
+      { configmaps: true, secrets: true, replicationcontrollers: true, deployments: true },
+    );
+    assert.ok(lists.some(([r, meta]) => r === 'resourcequotas' && !meta), 'the quotas themselves are read whole');
+    await c.create(CONFIGMAPS, 'ns', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm2' } });
+    await until('the new ConfigMap counted', () => usedOf(c)?.configmaps === '2');
   } finally {
     await rq.stop();
     await done;

@@ -2,12 +2,13 @@
 // and status.used (the measured usage of the objects in its namespace) current. Informers watch the kinds the
 // legacy quota names count (pods, services, claims, configmaps, secrets, RCs, quotas) and, on demand, whatever a
 // count/<resource>.<group> name asks for; changes to those objects, quota spec changes and a periodic resync
-// queue the namespace's quotas for recalculation, so deletions give quota back.
+// queue the namespace's quotas for recalculation, so deletions give quota back. Only pods, services and claims
+// are cached whole; the kinds that are merely counted are cached as metadata.
 // Admission charges a quota before the object it admitted is stored, so for a moment the quota holds more than
 // the objects show; a measured *decrease* is therefore written only after it has held for `releaseDelayMs`
 // with no new charge (resourceVersion unchanged) — recalculating never undoes a charge still in flight.
 
-import { evaluatorFor, ignoredByQuota, objectCountEvaluator, parseObjectCountName, standardEvaluators, type Evaluator } from '../../api/quota/evaluators.js';
+import { evaluatorFor, ignoredByQuota, objectCountEvaluator, parseObjectCountName, podEvaluator, pvcEvaluator, serviceEvaluator, standardEvaluators, type Evaluator } from '../../api/quota/evaluators.js';
 import { calculateStatus } from '../../api/quota/quota.js';
 import { formatResourceList, listsEqual, parseResourceList } from '../../api/quota/resources.js';
 import { compareQuantity } from '../../api/quantity.js';
@@ -42,6 +43,8 @@ interface Tracker {
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const grKey = (group: string, resource: string): string => `${group}/${resource}`;
+/** Pods, Services and claims are measured from their specs; every other kind is only counted. */
+const READS_SPEC: ReadonlySet<Evaluator> = new Set([podEvaluator, serviceEvaluator, pvcEvaluator]);
 
 export class ResourceQuotaController implements Controller {
   readonly name = 'resourcequota';
@@ -138,7 +141,12 @@ export class ResourceQuotaController implements Controller {
   }
 
   private track(ev: Evaluator, r: Resource): Tracker {
-    const t: Tracker = { ev, informer: new Informer(this.client, r, { onError: (e) => this.log(`${r.resource} informer: ${errorMessage(e)}`) }), byNs: new Map() };
+    // A counted kind needs only names and namespaces: cache its metadata (shared with the garbage collector's
+    // metadata informers), never whole ConfigMaps and Secrets (upstream's quota monitors take a metadata informer
+    // where no typed one exists).
+    const metadataOnly = !READS_SPEC.has(ev);
+    const informer = new Informer(this.client, r, { metadataOnly, onError: (e) => this.log(`${r.resource} informer: ${errorMessage(e)}`) });
+    const t: Tracker = { ev, informer, byNs: new Map() };
     const put = (o: KubeObject): void => {
       const ns = o.metadata.namespace ?? '';
       let m = t.byNs.get(ns);
