@@ -189,6 +189,71 @@ test('rolling update never exceeds replicas+maxSurge nor drops below replicas-ma
   }
 });
 
+test('an old RS whose status still counts the pods of its last scale-down is not scaled down on them (maxUnavailable holds)', async () => {
+  // The e2e flake: replicas 4, surge 1, unavailable 1 (minAvailable 3). The old RS was just scaled 3 → 2, but its
+  // status still says 3 available (the ReplicaSet controller reports the pods it saw before deleting one); the new
+  // RS has 3 desired, 2 available. Summing statuses gives 5 available and would scale the old RS 2 → 0, leaving 2.
+  const h = await harness(deployment(4, 'v1', { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } }));
+  await rollOut(h);
+  await h.edit(setImage('v2'));
+  await h.sync();
+  const [oldRS, newRS] = h.rss();
+  assert.ok(oldRS && newRS && u.rsReplicas(newRS) === 1, 'the new RS was created');
+  const put = async (rs: KubeObject, spec: number, available: number) => {
+    const cur = h.c.peek('replicasets', 'ns', rs.metadata.name!)!;
+    const written = await h.c.update(REPLICASETS, 'ns', { ...cur, spec: { ...(cur.spec as object), replicas: spec } });
+    await h.c.update(REPLICASETS, 'ns', { ...written, status: { replicas: available, readyReplicas: available, availableReplicas: available, observedGeneration: cur.metadata.generation ?? 0 } }, 'status');
+  };
+  await put(oldRS, 2, 3);
+  await put(newRS, 3, 2);
+  await h.sync();
+  const after = new Map(h.rss().map((rs) => [rs.metadata.name, rs]));
+  const oldNow = after.get(oldRS.metadata.name)!;
+  const newNow = after.get(newRS.metadata.name)!;
+  // Really available afterwards: the old RS keeps at most its new size (its other pods are being deleted), the new RS 2.
+  const available = Math.min(u.rsReplicas(oldNow), 2) + Math.min(u.rsReplicas(newNow), 2);
+  assert.ok(available >= 3, `available ${available} < 4-1: old RS scaled to ${u.rsReplicas(oldNow)}`);
+  assert.equal(u.rsReplicas(oldNow), 1, 'the one pod the budget allows goes');
+  await h.stop();
+});
+
+test('rolling update within bounds when a scaled-down RS reports its deleted pods for one more round', async () => {
+  for (const [replicas, surge, unavailable] of [[4, 1, 1], [10, '25%', '25%'], [5, 0, 2], [6, 2, 2]] as const) {
+    const h = await harness(deployment(replicas, 'v1', { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: surge, maxUnavailable: unavailable } } }));
+    await rollOut(h);
+    const [s, un] = u.resolveFenceposts(surge, unavailable, replicas);
+    await h.edit(setImage('v2'));
+    const label = `${replicas} replicas, surge ${surge}, unavailable ${unavailable}`;
+    const lastSpec = new Map<string, number>(h.rss().map((rs) => [rs.metadata.name!, u.rsReplicas(rs)]));
+    const steps: string[] = [];
+    let done = false;
+    for (let round = 0; round < 80 && !done; round++) {
+      // Two syncs per round: the controller's own RS writes wake it again before the RS statuses catch up.
+      let rss: KubeObject[] = [];
+      for (let again = 0; again < 2; again++) {
+        await h.sync();
+        rss = h.rss();
+        steps.push(rss.map(u.rsReplicas).join('/'));
+        // A scale-down deletes pods at once, whatever the status still says.
+        const available = rss.reduce((n, rs) => n + Math.min(u.rsReplicas(rs), u.rsstatus(rs).availableReplicas ?? 0), 0);
+        assert.ok(u.sumSpecReplicas(rss) <= replicas + s, `${label}: too many pods (${steps.join(' → ')})`);
+        assert.ok(available >= replicas - un, `${label}: ${available} available < ${replicas}-${un} (${steps.join(' → ')})`);
+      }
+      // The stand-in ReplicaSet controller + kubelet: new pods are available by the next round, but a scaled-down
+      // RS still counts the pods it is deleting for one round (upstream's status is computed from the pods it saw).
+      for (const rs of rss) {
+        const shown = Math.max(lastSpec.get(rs.metadata.name!) ?? 0, u.rsReplicas(rs));
+        await h.c.update(REPLICASETS, 'ns', { ...rs, status: { replicas: shown, readyReplicas: shown, availableReplicas: shown, observedGeneration: rs.metadata.generation ?? 0 } }, 'status');
+        lastSpec.set(rs.metadata.name!, u.rsReplicas(rs));
+      }
+      await settle();
+      done = u.deploymentComplete(h.d(), u.dstatus(h.d())) && h.rss().filter((rs) => u.rsReplicas(rs) > 0).length === 1;
+    }
+    assert.ok(done, `${label}: rollout did not complete (${steps.join(' → ')})`);
+    await h.stop();
+  }
+});
+
 test('rolling update step sequence for 3 replicas at 25%/25% (surge 1, unavailable 0), with upstream event wording', async () => {
   const h = await harness(deployment(3, 'v1'));
   await rollOut(h);

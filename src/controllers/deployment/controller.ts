@@ -433,7 +433,7 @@ class DeploymentSync {
     if (oldPods === 0) return false;
     const allPods = u.sumSpecReplicas([...oldRSs, newRS]);
     const minAvailable = u.replicasOf(d) - u.maxUnavailable(d);
-    const newUnavailable = u.rsReplicas(newRS) - (u.rsstatus(newRS).availableReplicas ?? 0);
+    const newUnavailable = u.rsReplicas(newRS) - u.availableWithin(newRS);
     const maxScaledDown = allPods - minAvailable - newUnavailable;
     if (maxScaledDown <= 0) return false;
 
@@ -452,8 +452,10 @@ class DeploymentSync {
     }
 
     // Then scale down healthy old replicas while availability allows (scaleDownOldReplicaSetsForRollingUpdate).
+    // Upstream sums status.availableReplicas; an RS just scaled down still reports the pods it is deleting, and
+    // counting those would take availability below minAvailable: each RS counts at most its spec.replicas.
     const minAvail = u.replicasOf(d) - u.maxUnavailable(d);
-    const available = u.sumStatus([...oldRSs, newRS], 'availableReplicas');
+    const available = u.sumAvailableWithin([...oldRSs, newRS]);
     let scaled = 0;
     if (available > minAvail) {
       const budget = available - minAvail;

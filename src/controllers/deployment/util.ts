@@ -126,6 +126,13 @@ export function maxUnavailable(d: KubeObject): number {
 export const sumSpecReplicas = (rss: Array<KubeObject | undefined>): number => rss.reduce((n, rs) => n + (rs ? rsReplicas(rs) : 0), 0);
 export const sumStatus = (rss: Array<KubeObject | undefined>, f: 'replicas' | 'readyReplicas' | 'availableReplicas'): number =>
   rss.reduce((n, rs) => n + (rs ? (rsstatus(rs)[f] ?? 0) : 0), 0);
+/**
+ * Available pods an RS can still count on: its status, but never more than spec.replicas. Right after a scale-down
+ * the RS status still counts the pods being deleted (the ReplicaSet controller reports the pods it saw before
+ * deleting), so a rolling update that trusted it would scale down again on pods that are already going.
+ */
+export const availableWithin = (rs: KubeObject | undefined): number => (rs ? Math.max(0, Math.min(rsReplicas(rs), rsstatus(rs).availableReplicas ?? 0)) : 0);
+export const sumAvailableWithin = (rss: Array<KubeObject | undefined>): number => rss.reduce((n, rs) => n + availableWithin(rs), 0);
 
 export const revisionOf = (o: KubeObject): number => {
   const v = Number.parseInt(o.metadata.annotations?.[REVISION] ?? '', 10);
