@@ -48,7 +48,7 @@ export async function runAgent(argv: string[]): Promise<void> {
       const v = f[flag];
       if (!Number.isInteger(v) || v < 0 || v > 65535) throw new FlagError(`invalid --${flag} ${v} (want 0–65535)`);
     }
-    dns = dnsOptions({ ...f, 'disable-agent': false, 'dns-bind-address': '127.0.0.1', 'dns-port': 0 });
+    dns = await dnsOptions({ ...f, 'disable-agent': false, 'dns-bind-address': '127.0.0.1', 'dns-port': 0 });
     const serverDir = resolve(f['server-data-dir']);
     // All of the server's PKI files, or ensurePKI below would make a new CA instead of reading the server's.
     const missing = ['ca.crt', 'ca.key', 'server.crt', 'server.key', 'admin.crt', 'admin.key'].filter((n) => !existsSync(join(serverDir, 'pki', n)));

@@ -16,8 +16,11 @@ export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'server': {
+      // Before the server's modules load: their loading is part of start-up (younggen.ts).
+      const { holdYoungGeneration } = await import('./younggen.js');
+      const youngGen = holdYoungGeneration();
       const { runServer } = await import('./server.js');
-      await runServer(rest);
+      await runServer(rest, youngGen);
       return;
     }
     case 'agent': {

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { ensureKubeletServingCert } from '../apiserver/pki.js';
 import type { ClusterDnsOptions } from '../dns/dns.js';
-import { parseUpstreams, type Upstream } from '../dns/upstream.js';
+import type { Upstream } from '../dns/upstream.js';
 import type { ComponentSpec } from './components.js';
 import { FlagError } from './flags.js';
 import { VERSION } from './main.js';
@@ -63,7 +63,7 @@ export function clusterDns(opts: ClusterDnsOptions): ComponentSpec {
  * The DNS flags: on with the agent (as k3s deploys CoreDNS) or with a --dns-port, off with --disable-dns; an
  * IPv4/IPv6 --cluster-dns, and the upstream list ("none": no forwarding).
  */
-export function dnsOptions(f: { 'cluster-domain': string; 'cluster-dns': string; 'disable-dns': boolean; 'disable-agent': boolean; 'dns-bind-address': string; 'dns-port': number; 'dns-upstream': string }): ClusterDnsOptions | undefined {
+export async function dnsOptions(f: { 'cluster-domain': string; 'cluster-dns': string; 'disable-dns': boolean; 'disable-agent': boolean; 'dns-bind-address': string; 'dns-port': number; 'dns-upstream': string }): Promise<ClusterDnsOptions | undefined> {
   const port = f['dns-port'];
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError(`invalid --dns-port ${port} (want 0–65535)`);
   if (f['disable-dns'] || (port === 0 && f['disable-agent'])) return undefined;
@@ -72,7 +72,8 @@ export function dnsOptions(f: { 'cluster-domain': string; 'cluster-dns': string;
   if (isIP(f['cluster-dns']) === 0) throw new FlagError(`invalid --cluster-dns "${f['cluster-dns']}" (want an IP address)`);
   let upstreams: Upstream[] | undefined;
   try {
-    upstreams = f['dns-upstream'] === 'none' ? [] : f['dns-upstream'] ? parseUpstreams(f['dns-upstream']) : undefined;
+    // Loaded only when DNS runs: a control-plane-only server never loads src/dns.
+    upstreams = f['dns-upstream'] === 'none' ? [] : f['dns-upstream'] ? (await import('../dns/upstream.js')).parseUpstreams(f['dns-upstream']) : undefined;
   } catch (e) {
     throw new FlagError(`invalid --dns-upstream "${f['dns-upstream']}": ${(e as Error).message}`);
   }

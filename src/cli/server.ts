@@ -15,11 +15,12 @@ import { openStore } from '../storage/index.js';
 import type { ManagerOptions } from '../controllers/manager.js';
 import type { SimulatedNodesOptions } from '../simnodes/simnodes.js';
 import type { ClusterDnsOptions } from '../dns/dns.js';
-import { parseProxyMode, type ProxyMode } from '../proxy/proxy.js';
+import type { ProxyMode } from '../proxy/proxy.js';
 import { startComponent, type ComponentSpec, type LeaderElectionConfig, type Started } from './components.js';
 import { FlagError, flagHelp, parseDuration, parseFlags } from './flags.js';
 import { agent, clusterDns, defaultNodeIP, dnsOptions } from './node-components.js';
 import { VERSION } from './main.js';
+import { holdYoungGeneration, type YoungGenerationHold } from './younggen.js';
 
 const FLAGS = {
   'data-dir': { type: 'string', default: '/var/lib/k8ts', help: 'directory for the datastore, PKI and kubeconfig' },
@@ -191,13 +192,22 @@ function checkSimulateFlags(nodes: number, pods: number): void {
   if (!Number.isInteger(pods) || pods < 1 || pods > 254) throw new FlagError(`invalid --simulate-node-pods ${pods} (want 1–254)`);
 }
 
+/**
+ * --proxy-mode, checked here rather than by src/proxy/proxy.ts's parseProxyMode (same rule), which would load the
+ * nftables and iptables data planes into a server that runs no node agent.
+ */
+function proxyModeFlag(s: string): ProxyMode | 'none' {
+  if (s === 'nftables' || s === 'iptables' || s === 'none') return s;
+  throw new FlagError(`invalid --proxy-mode "${s}" (want nftables, iptables or none)`);
+}
+
 function parsePortRange(s: string): [number, number] {
   const m = /^(\d+)-(\d+)$/.exec(s);
   if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) > 65535) throw new FlagError(`invalid --service-node-port-range "${s}" (want e.g. 30000-32767)`);
   return [Number(m[1]), Number(m[2])];
 }
 
-export async function runServer(argv: string[]): Promise<void> {
+export async function runServer(argv: string[], youngGen: YoungGenerationHold = holdYoungGeneration()): Promise<void> {
   let f;
   let nodePortRange: [number, number];
   let leaderElection: LeaderElectionConfig | undefined;
@@ -216,8 +226,8 @@ export async function runServer(argv: string[]): Promise<void> {
     nodeGraceMs = parseDuration(f['node-monitor-grace-period']);
     podGCQuarantineMs = parseDuration(f['pod-gc-quarantine']);
     if (nodeGraceMs < 1000) throw new FlagError('--node-monitor-grace-period must be at least 1s');
-    dns = dnsOptions(f);
-    proxyMode = parseProxyMode(f['proxy-mode']);
+    dns = await dnsOptions(f);
+    proxyMode = proxyModeFlag(f['proxy-mode']);
     for (const flag of ['ingress-http-port', 'ingress-https-port'] as const) {
       const v = f[flag];
       if (!Number.isInteger(v) || v < 0 || v > 65535) throw new FlagError(`invalid --${flag} ${v} (want 0–65535; 0 disables it)`);
@@ -225,10 +235,12 @@ export async function runServer(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof FlagError && e.message === 'help') {
       console.log(`Usage: k8ts server [flags]\n\nFlags:\n${flagHelp(FLAGS)}`);
+      youngGen.end();
       return;
     }
     console.error(`k8ts server: ${(e as Error).message}`);
     process.exitCode = 2;
+    youngGen.end();
     return;
   }
   const dataDir = resolve(f['data-dir']);
@@ -319,6 +331,9 @@ export async function runServer(argv: string[]): Promise<void> {
   if (proxyMode !== 'none') components.push(launch(serviceLB(leaderElection)));
   // Endpoints may not be loopback: a server advertised on 127.0.0.1 leaves default/kubernetes without endpoints.
   if (isIP(host) !== 0 && !host.startsWith('127.') && host !== '::1') components.push(launch(apiEndpoints(host, f.port)));
+
+  // Once every component is launched and the event loop has gone quiet, the young generation may grow again.
+  void Promise.all(components).then(() => youngGen.release());
 
   let stopping = false;
   const stop = (sig: string) => {

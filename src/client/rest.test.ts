@@ -149,3 +149,30 @@ test('discover asks for aggregated discovery and falls back to the legacy docume
   assert.deepEqual(rs, [{ group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true, verbs: ['list'] }]);
   assert.deepEqual(seen.map((s) => s.url).sort(), ['/api', '/api/v1', '/apis']);
 });
+
+test('idle keep-alive connections: beyond maxIdleConnections closed at once, the rest after idleTimeoutMs; busy ones kept', async () => {
+  const addr = server.address() as { port: number };
+  const id = await ensureClientCert(dir, 'controller-manager', 'system:kube-controller-manager');
+  const pki = await ensurePKI(dir, ['127.0.0.1']);
+  const c = new RestClient({ server: `https://127.0.0.1:${addr.port}`, caCert: pki.caCert, clientCert: id.cert, clientKey: id.key, maxIdleConnections: 2, idleTimeoutMs: 150 });
+  const opened: Array<{ closed: boolean }> = [];
+  const onConn = (sock: TLSSocket) => {
+    const s = { closed: false };
+    opened.push(s);
+    sock.once('close', () => (s.closed = true));
+  };
+  server.on('secureConnection', onConn);
+  try {
+    // A slow answer (longer than the idle timeout) is not cut off: the timeout applies to idle connections only.
+    route = (_req, res) => setTimeout(() => json(res, 200, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'a' } }), 400);
+    await Promise.all(['a', 'b', 'c'].map((n) => c.get(CM, 'ns', n)));
+    assert.equal(opened.length, 3, 'three connections for three concurrent requests');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(opened.map((o) => o.closed).sort(), [false, false, true], 'one beyond maxIdleConnections (2) closed at once');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(opened.map((o) => o.closed), [true, true, true], 'the kept ones closed once idle longer than idleTimeoutMs');
+  } finally {
+    server.off('secureConnection', onConn);
+    c.close();
+  }
+});

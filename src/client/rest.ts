@@ -35,6 +35,14 @@ export interface RestConfig {
    * reuses warm keep-alive connections instead of opening new ones. Watches have their own, unbounded pool.
    */
   maxConnections?: number;
+  /**
+   * Idle keep-alive connections of that pool kept for reuse (default 4; Go's net/http keeps 2 per host): after a
+   * burst (informers listing at start-up, a batch of creates) the others are closed at once rather than holding a
+   * TLS session and its buffers on both ends until the server's 120 s keep-alive timeout.
+   */
+  maxIdleConnections?: number;
+  /** How long a kept idle connection may wait for reuse before it is closed (default 2 s; Node's global agent: 5 s). */
+  idleTimeoutMs?: number;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -85,7 +93,8 @@ export class RestClient implements Client {
     this.url = new URL(cfg.server);
     // One TLS context (CA, certificate and key parsed once), not one per connection.
     const secureContext = createSecureContext({ ca: cfg.caCert, cert: cfg.clientCert, key: cfg.clientKey });
-    this.agent = new Agent({ keepAlive: true, maxSockets: cfg.maxConnections ?? 64, secureContext });
+    // `timeout` on a keep-alive Agent closes sockets that sit in its free pool that long; active ones are untouched.
+    this.agent = new Agent({ keepAlive: true, maxSockets: cfg.maxConnections ?? 64, maxFreeSockets: cfg.maxIdleConnections ?? 4, timeout: cfg.idleTimeoutMs ?? 2000, secureContext });
     this.watchAgent = new Agent({ keepAlive: true, maxSockets: Infinity, secureContext });
   }
 
