@@ -332,8 +332,8 @@ export async function runServer(argv: string[], youngGen: YoungGenerationHold = 
   // Endpoints may not be loopback: a server advertised on 127.0.0.1 leaves default/kubernetes without endpoints.
   if (isIP(host) !== 0 && !host.startsWith('127.') && host !== '::1') components.push(launch(apiEndpoints(host, f.port)));
 
-  // Once every component is launched and the event loop has gone quiet, the young generation may grow again.
-  void Promise.all(components).then(() => youngGen.release());
+  // Start-up is over once every component is launched: from here on the young generation grows as V8 sees fit.
+  void Promise.all(components).then(() => youngGen.end());
 
   let stopping = false;
   const stop = (sig: string) => {
