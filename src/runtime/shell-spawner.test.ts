@@ -62,6 +62,10 @@ describe('shell spawner', () => {
     await assert.rejects(sp.run({ cmd: '/no/such/program', args: [] }), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
     await assert.rejects(sp.run({ cmd: 'true', args: [], cwd: join(work, 'missing') }), (e: NodeJS.ErrnoException) => e.code === 'EACCES');
     await assert.rejects(sp.run({ cmd: 'echo', args: ['a\0b'] }), TypeError);
+    // A program's own 127 (a script missing a command) is its exit status, not a spawn error.
+    const inner = await sp.run({ cmd: 'sh', args: ['-c', 'no-such-command-k8ts'] });
+    assert.equal(inner.code, 127);
+    assert.match(inner.stderr, /no-such-command-k8ts: not found/);
   });
 
   it('runs many programs at once, each answer to its own request', async () => {

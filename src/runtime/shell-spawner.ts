@@ -1,6 +1,6 @@
 // Starting short-lived host programs through one long-lived /bin/sh (a "zygote"): a fork costs page-table copies in
-// proportion to the forking process's memory, ~8 ms of CPU from a 200 MB server and ~0.2 ms from a 1 MB shell, and a
-// pod start needs about ten programs. Every argument and value is single-quoted; the shell never parses user text.
+// proportion to the forking process's memory (measured here: ~8 ms of the server's CPU per program from a 200 MB
+// server, ~1 ms through the shell), and a pod start needs about ten programs. Every argument and value is single-quoted; the shell never parses user text.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,7 @@ interface Pending {
   pid?: number;
   timer?: NodeJS.Timeout;
   files: { in?: string; out: string; err: string };
+  cmd: string;
 }
 
 /** The place for the per-command files: tmpfs when there is one. */
@@ -74,9 +75,9 @@ function removeStale(root: string): void {
 let instances = 0;
 
 /**
- * One `/bin/sh -s` fed a line per program. Each line starts, detached from the shell's own job table, a job that
- * runs the program with stdin/stdout/stderr on files, reports its pid (`P id pid`, for timeouts) and its status
- * (`D id status`); the reports are lines shorter than PIPE_BUF, so they arrive whole. Started on first use, made
+ * One `/bin/sh -s` fed a line per program. Each line starts a background job that runs the program with
+ * stdin/stdout/stderr on files, reports its pid (`P id pid`, for timeouts) and its status (`D id status`); the
+ * reports are lines shorter than PIPE_BUF, so they arrive whole. Started on first use, made
  * anew if it dies, and never keeps this process alive while idle.
  */
 export class ShellSpawner {
@@ -107,17 +108,19 @@ export class ShellSpawner {
       files.in = join(dir, `${id}.in`);
       writeFileSync(files.in, req.input);
     }
+    // The job (a subshell: its cd and exports stay in it) starts the program as its own background child, so that
+    // its pid is known, and reports; the long-lived shell reaps finished jobs itself. Two forks of a small shell.
     const setup: string[] = [];
-    if (req.cwd) setup.push(`cd ${shellQuote(req.cwd)} || exit 126`);
+    if (req.cwd) setup.push(`cd ${shellQuote(req.cwd)} 2>${shellQuote(files.err)} || { echo "D ${id} 126"; exit; }`);
     if (req.env) {
       for (const k of Object.keys(this.shEnv)) if (req.env[k] === undefined) setup.push(`unset ${k}`);
       for (const [k, v] of Object.entries(req.env)) if (v !== undefined && this.shEnv[k] !== v) setup.push(`export ${k}=${shellQuote(v)}`);
     }
-    setup.push(`exec ${[req.cmd, ...req.args].map(shellQuote).join(' ')}`);
     const redirs = `<${files.in ? shellQuote(files.in) : '/dev/null'} >${shellQuote(files.out)} 2>${shellQuote(files.err)}`;
-    const line = `( { ( ${setup.join('; ')} ) ${redirs} & p=$!; echo "P ${id} $p"; wait $p; echo "D ${id} $?"; } </dev/null & )\n`;
-    return new Promise((resolve, reject) => {
-      const p: Pending = { resolve, reject, files };
+    const argv = [req.cmd, ...req.args].map(shellQuote).join(' ');
+    const line = `{ ${setup.map((x) => `${x}; `).join('')}${argv} ${redirs} & p=$!; echo "P ${id} $p"; wait $p; echo "D ${id} $?"; } </dev/null &\n`;
+        return new Promise((resolve, reject) => {
+      const p: Pending = { resolve, reject, files, cmd: req.cmd };
       if (req.timeoutMs) {
         p.timer = setTimeout(() => {
           if (p.pid) {
@@ -198,9 +201,12 @@ export class ShellSpawner {
       const stdout = read(p.files.out);
       const stderr = read(p.files.err);
       this.cleanup(p);
-      // The shell's own refusals, as spawn's errors: no such program (127), not executable or no such cwd (126).
-      if (code === 127 && /^(\/bin\/)?sh: \d+: exec: .*: not found\s*$/m.test(stderr)) p.reject(Object.assign(new Error(`spawn ${stderr.trim()}`), { code: 'ENOENT' }));
-      else if (code === 126 && /^(\/bin\/)?sh: \d+: (exec|cd): /m.test(stderr)) p.reject(Object.assign(new Error(`spawn ${stderr.trim()}`), { code: 'EACCES' }));
+      // The shell's own refusals, as spawn's errors: no such program (127), not executable or no such cwd (126) —
+      // recognised by the shell's one-line message naming the program or the cd, not by the status alone.
+      const shellSaid = (what: RegExp): boolean => /^[^\n]*\n?$/.test(stderr) && /^(\/bin\/)?sh: \d+: /.test(stderr) && what.test(stderr);
+      const cmdText = p.cmd.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      if (code === 127 && shellSaid(new RegExp(`: ${cmdText}: not found\\s*$`))) p.reject(Object.assign(new Error(`spawn ${p.cmd} ENOENT: ${stderr.trim()}`), { code: 'ENOENT' }));
+      else if (code === 126 && shellSaid(new RegExp(`: (cd: can't cd to .*|${cmdText}: Permission denied)\\s*$`))) p.reject(Object.assign(new Error(`spawn ${p.cmd} EACCES: ${stderr.trim()}`), { code: 'EACCES' }));
       else p.resolve({ code, stdout, stderr });
     }
   }
