@@ -8,8 +8,7 @@ import { ensurePKI } from '../apiserver/pki.js';
 import { parseProxyMode } from '../proxy/proxy.js';
 import { startComponent, type Started } from './components.js';
 import { FlagError, flagHelp, parseFlags } from './flags.js';
-import { VERSION } from './main.js';
-import { agent, clusterDns, defaultNodeIP, dnsOptions } from './node-components.js';
+import { agent, agentOptions, clusterDns, dnsOptions } from './node-components.js';
 
 const FLAGS = {
   'server-data-dir': { type: 'string', default: '/var/lib/k8ts', help: 'the API server\'s data directory: its cluster CA signs this node\'s certificates, its kubeconfig names the server' },
@@ -86,25 +85,8 @@ export async function runAgent(argv: string[]): Promise<void> {
       return undefined;
     });
   // Each node serves cluster DNS on its own pod network gateway (the kube-dns endpoints are per node).
-  if (dns) started.push(launch(clusterDns({ ...dns, version: VERSION, node: { name: nodeName, ...netns } })));
-  const kubelet = agent(
-    {
-      dataDir,
-      nodeName,
-      nodeIP: f['node-ip'] || defaultNodeIP(),
-      ...(f['node-netns'] ? { nodeNetns: f['node-netns'] } : {}),
-      ...(f['pod-cidr'] ? { podCIDR: f['pod-cidr'] } : {}),
-      clusterDNS: dns ? [f['cluster-dns']] : [],
-      clusterDomain: f['cluster-domain'],
-      kubeletPort: f['kubelet-port'],
-      kubeletVersion: VERSION,
-      proxyMode,
-      ingressHttpPort: f['ingress-http-port'],
-      ingressHttpsPort: f['ingress-https-port'],
-    },
-    pki,
-    serverDir,
-  );
+  if (dns) started.push(launch(clusterDns({ ...dns, node: { name: nodeName, ...netns } })));
+  const kubelet = agent(agentOptions(f, { dataDir, nodeName, proxyMode, dns: dns !== undefined }), pki, serverDir);
   // Its own client certificate file per node (the server's in-process agent keeps `kubelet`).
   started.push(launch({ ...kubelet, certFile: `kubelet-${nodeName}-client` }));
   await Promise.all(started);

@@ -7,6 +7,8 @@ import { networkInterfaces } from 'node:os';
 import { ensureKubeletServingCert } from '../apiserver/pki.js';
 import type { ClusterDnsOptions } from '../dns/dns.js';
 import type { Upstream } from '../dns/upstream.js';
+import type { AgentOptions } from '../kubelet/agent.js';
+import type { ProxyMode } from '../proxy/proxy.js';
 import type { ComponentSpec } from './components.js';
 import { FlagError } from './flags.js';
 import { VERSION } from './main.js';
@@ -45,6 +47,7 @@ export function defaultNodeIP(): string {
   return '127.0.0.1';
 }
 
+/** The cluster DNS (src/dns) as user system:k8ts:cluster-dns; with `node`, also this node's listener on its pod gateway. */
 export function clusterDns(opts: ClusterDnsOptions): ComponentSpec {
   return {
     name: 'cluster-dns',
@@ -78,4 +81,34 @@ export async function dnsOptions(f: { 'cluster-domain': string; 'cluster-dns': s
     throw new FlagError(`invalid --dns-upstream "${f['dns-upstream']}": ${(e as Error).message}`);
   }
   return { zone, clusterDNS: f['cluster-dns'], bindAddress: f['dns-bind-address'], port, upstreams };
+}
+
+/** The node flags `server` and `agent` share. */
+export interface NodeFlags {
+  'node-ip': string;
+  'node-netns': string;
+  'pod-cidr': string;
+  'cluster-dns': string;
+  'cluster-domain': string;
+  'kubelet-port': number;
+  'ingress-http-port': number;
+  'ingress-https-port': number;
+}
+
+/** The kubelet's options from those flags (cluster DNS in pods' resolv.conf only when DNS runs). */
+export function agentOptions(f: NodeFlags, o: { dataDir: string; nodeName: string; proxyMode: ProxyMode | 'none'; dns: boolean }): Omit<AgentOptions, 'client' | 'log' | 'servingTLS'> {
+  return {
+    dataDir: o.dataDir,
+    nodeName: o.nodeName,
+    nodeIP: f['node-ip'] || defaultNodeIP(),
+    ...(f['node-netns'] ? { nodeNetns: f['node-netns'] } : {}),
+    ...(f['pod-cidr'] ? { podCIDR: f['pod-cidr'] } : {}),
+    clusterDNS: o.dns ? [f['cluster-dns']] : [],
+    clusterDomain: f['cluster-domain'],
+    kubeletPort: f['kubelet-port'],
+    kubeletVersion: VERSION,
+    proxyMode: o.proxyMode,
+    ingressHttpPort: f['ingress-http-port'],
+    ingressHttpsPort: f['ingress-https-port'],
+  };
 }

@@ -18,7 +18,7 @@ import type { ClusterDnsOptions } from '../dns/dns.js';
 import type { ProxyMode } from '../proxy/proxy.js';
 import { startComponent, type ComponentSpec, type LeaderElectionConfig, type Started } from './components.js';
 import { FlagError, flagHelp, parseDuration, parseFlags } from './flags.js';
-import { agent, clusterDns, defaultNodeIP, dnsOptions } from './node-components.js';
+import { agent, agentOptions, clusterDns, dnsOptions } from './node-components.js';
 import { VERSION } from './main.js';
 import { holdYoungGeneration, type YoungGenerationHold } from './younggen.js';
 
@@ -311,20 +311,7 @@ export async function runServer(argv: string[], youngGen: YoungGenerationHold = 
   if (!f['disable-agent']) {
     components.push(
       launch(
-        agent({
-          dataDir,
-          nodeName,
-          nodeIP: f['node-ip'] || defaultNodeIP(),
-          ...(f['node-netns'] ? { nodeNetns: f['node-netns'] } : {}),
-          ...(f['pod-cidr'] ? { podCIDR: f['pod-cidr'] } : {}),
-          clusterDNS: dns ? [f['cluster-dns']] : [],
-          clusterDomain: f['cluster-domain'],
-          kubeletPort: f['kubelet-port'],
-          kubeletVersion: VERSION,
-          proxyMode,
-          ingressHttpPort: f['ingress-http-port'],
-          ingressHttpsPort: f['ingress-https-port'],
-        }, pki),
+        agent(agentOptions(f, { dataDir, nodeName, proxyMode, dns: dns !== undefined }), pki),
       ),
     );
   }
