@@ -107,7 +107,7 @@ export async function run(cmd: string, args: string[], opts: CommandOptions = {}
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
   };
-  if (ShellSpawner.canRun(req)) return shell.run(req);
+  if (shell.canRun(req)) return shell.run(req);
   const r = await spawner.request({ kind: 'run', ...req });
   if ('error' in r) throw spawnError(r.error);
   if (!('stdout' in r)) throw new Error(`command worker: unexpected reply to ${c}`);

@@ -28,6 +28,12 @@ describe('shell spawner', () => {
     assert.equal(shellQuote(`a'b`), `'a'\\''b'`);
   });
 
+  it('leaves to command.ts\'s other path an environment the shell cannot spell', () => {
+    assert.equal(sp.canRun({ cmd: 'env', args: [], env: { PATH: '/bin', 'A.B': 'x' } }), false);
+    assert.equal(sp.canRun({ cmd: 'env', args: [], env: { ...process.env, OK_NAME: 'x' } }), true);
+    assert.equal(sp.canRun({ cmd: 'env', args: [] }), true);
+  });
+
   it('gives the program exactly the environment asked for', async () => {
     const env = { PATH: process.env.PATH, ONLY: `x'y z`, EMPTY: '' };
     const r = await sp.run({ cmd: 'env', args: [], env });
@@ -83,6 +89,8 @@ describe('shell spawner', () => {
 
   it('is what command.ts runs programs with, and comes back after its shell dies', async () => {
     assert.deepEqual(await run('echo', ['hi']), { code: 0, stdout: 'hi\n', stderr: '' });
+    // An environment name no shell can export still reaches the program (through the worker thread).
+    assert.match((await run('env', [], { env: { PATH: process.env.PATH!, 'A.B': 'dotted' } })).stdout, /^A\.B=dotted$/m);
     const pid = sp.shellPid!;
     const slow = sp.run({ cmd: 'sleep', args: ['5'] }).then(
       () => 'answered',

@@ -93,9 +93,14 @@ export class ShellSpawner {
     return this.sh?.pid;
   }
 
-  /** True when `env` can be spelled as shell assignments (every name a shell name). */
-  static canRun(req: ShellRunRequest): boolean {
-    return !req.env || Object.keys(req.env).every((k) => ENV_NAME.test(k));
+  /**
+   * True when `env` can be spelled as shell exports and unsets: every name set, and every name of the shell's own
+   * environment left out, is a shell name (the shell refuses others, and its job would end without a word).
+   */
+  canRun(req: ShellRunRequest): boolean {
+    if (!req.env) return true;
+    const base = this.sh ? this.shEnv : process.env;
+    return Object.keys(req.env).every((k) => ENV_NAME.test(k)) && Object.keys(base).every((k) => req.env![k] !== undefined || ENV_NAME.test(k));
   }
 
   run(req: ShellRunRequest): Promise<ShellRunResult> {
@@ -119,7 +124,7 @@ export class ShellSpawner {
     const redirs = `<${files.in ? shellQuote(files.in) : '/dev/null'} >${shellQuote(files.out)} 2>${shellQuote(files.err)}`;
     const argv = [req.cmd, ...req.args].map(shellQuote).join(' ');
     const line = `{ ${setup.map((x) => `${x}; `).join('')}${argv} ${redirs} & p=$!; echo "P ${id} $p"; wait $p; echo "D ${id} $?"; } </dev/null &\n`;
-        return new Promise((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const p: Pending = { resolve, reject, files, cmd: req.cmd };
       if (req.timeoutMs) {
         p.timer = setTimeout(() => {
@@ -130,6 +135,14 @@ export class ShellSpawner {
               // already gone
             }
           }
+          // The job reports the kill at once; should it never report (itself killed), the caller is not left waiting.
+          setTimeout(() => {
+            if (this.pending.get(id) !== p) return;
+            this.pending.delete(id);
+            if (this.pending.size === 0) this.refs(false);
+            this.cleanup(p);
+            reject(new Error(`${req.cmd}: timed out after ${req.timeoutMs} ms and its job never reported`));
+          }, 5000).unref();
         }, req.timeoutMs);
       }
       this.pending.set(id, p);
