@@ -352,11 +352,22 @@ export function rssMB(pid: number): number {
 }
 
 /** User+system CPU time of a process in ms (from /proc/PID/stat; 10 ms resolution at USER_HZ 100). */
-export function procCpuMs(pid: number): number {
+/** The fields of /proc/PID/stat after the parenthesised command name (field 3 onwards). */
+function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15 (1-based).
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+export function procCpuMs(pid: number): number {
+  // utime and stime are fields 14 and 15 (1-based).
+  const rest = statFields(pid);
   return ((Number(rest[11]) + Number(rest[12])) * 1000) / 100;
+}
+
+/** CPU ms of a process's reaped children (cutime + cstime, fields 16 and 17). */
+export function childrenCpuMs(pid: number): number {
+  const rest = statFields(pid);
+  return ((Number(rest[13]) + Number(rest[14])) * 1000) / 100;
 }
 
 /** CPU time of this (load-generator) process in ms. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { loadTestImages } from '../src/images/build.js';
 import { LocalImageService } from '../src/images/service.js';
 import { buildBusyboxRootfs, createTestHost, removeNodeLeftovers } from '../src/runtime/testing.js';
-import { MachineLoad, machine, median, percentile, procCpuMs, repoRoot, sleep, startServer } from './lib.js';
+import { MachineLoad, childrenCpuMs, machine, median, percentile, procCpuMs, repoRoot, sleep, startServer } from './lib.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number): number => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
@@ -23,12 +23,6 @@ const PODS = arg('--pods', 100);
 const RATE = arg('--rate', 10);
 const FLOOR_RUNS = arg('--floor-runs', 20);
 const AGENT_PROCESS = argv.includes('--agent-process');
-
-/** CPU ms of a process's reaped children (cutime + cstime, fields 16 and 17): runc, CNI plugins, mount, … */
-const childCpuMs = (pid: number): number => {
-  const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(rest[13]) + Number(rest[14])) * 1000) / 100;
-};
 
 const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
@@ -110,7 +104,7 @@ async function main(): Promise<void> {
     });
     await sleep(500);
     const load = new MachineLoad();
-    const cpu0 = { self: procCpuMs(srv.pid), children: childCpuMs(srv.pid), agent: agent ? procCpuMs(agent.pid!) : 0, machine: MachineLoad.read().busy * 10 };
+    const cpu0 = { self: procCpuMs(srv.pid), children: childrenCpuMs(srv.pid), agent: agent ? procCpuMs(agent.pid!) : 0, machine: MachineLoad.read().busy * 10 };
     const t0 = performance.now();
     for (let i = 0; i < PODS; i++) {
       const at = t0 + (i * 1000) / RATE;
@@ -127,7 +121,7 @@ async function main(): Promise<void> {
     // the children it reaped (runc, CNI plugins, mount; conmon and the containers are not reaped by it), the machine.
     out.cpuMsPerPod = {
       server: Math.round((procCpuMs(srv.pid) - cpu0.self) / PODS),
-      serverChildren: Math.round((childCpuMs(srv.pid) - cpu0.children) / PODS),
+      serverChildren: Math.round((childrenCpuMs(srv.pid) - cpu0.children) / PODS),
       ...(agent ? { agent: Math.round((procCpuMs(agent.pid!) - cpu0.agent) / PODS) } : {}),
       machine: Math.round((MachineLoad.read().busy * 10 - cpu0.machine) / PODS),
     };

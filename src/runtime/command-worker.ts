@@ -1,6 +1,6 @@
-// The thread that starts host programs for command.ts. Node's spawn blocks its caller until the child has exec'd —
-// a fork of the whole (large) process and then a wait for the child to be scheduled, ~10 ms on a busy node — so
-// doing it here blocks this thread, never the server's event loop (API requests, watches, other pods' syncs).
+// The thread that starts the host programs command.ts does not hand to the spawning shell: detached ones (conmon)
+// and those whose environment the shell cannot spell. Node's spawn blocks its caller until the child has exec'd — a
+// fork of the whole (large) process, ~10 ms on a busy node — so here it blocks this thread, never the event loop.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';

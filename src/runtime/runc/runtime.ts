@@ -376,8 +376,9 @@ export class RuncRuntime implements RuntimeService {
       }
       if (own) {
         const att = this.attachment(rec);
-        // portmap only for a pod with hostPorts: a plugin run fewer for every other pod (DEL uses the saved list).
-        rec.cniConfig = this.podNetwork(rec.config.portMappings.some((p) => p.hostPort !== undefined && p.hostPort > 0));
+        // portmap only for a pod with hostPorts (those attachment() passes on): a plugin run fewer for every other pod
+        // (DEL uses the saved list).
+        rec.cniConfig = this.podNetwork('portMappings' in att.capabilityArgs);
         this.saveSandbox(rec);
         rec.cniResult = await this.cni.add(rec.cniConfig, att);
         const ips = podIps(rec.cniResult);
@@ -426,8 +427,9 @@ export class RuncRuntime implements RuntimeService {
   }
 
   /**
-   * Network down, namespaces and shm released; every step tolerates what is already gone. A failed CNI DEL keeps the netns so that a retried stop can finish it (leases, portmap rules); `force` (cleanup
-   * of a sandbox that never came up) goes on regardless.
+   * Network down, namespaces and shm released; every step tolerates what is already gone. A failed CNI DEL keeps
+   * the netns so that a retried stop can finish it (leases, portmap rules); `force` (cleanup of a sandbox that never
+   * came up) goes on regardless.
    */
   private async teardownSandbox(rec: SandboxRecord, force = false): Promise<void> {
     if (rec.ns.net && existsSync(rec.ns.net)) {
